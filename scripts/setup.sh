@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up tc0lab in ./.venv on a fresh machine: CPU torch first (a bare `torch` requirement
+# would pull a multi-GB CUDA build), then the package with its probe and test extras.
+# Safe to re-run: an existing .venv is reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[probe,test]"
