@@ -1,0 +1,122 @@
+"""Scalar nonlinearities that specs may use, as sympy functions with numpy twins.
+
+Every one-argument function that appears in a spec (exp, log, tanh, softplus, sigmoid,
+silu, sgn, rsqrt, sqrt, relu, ...) compiles to a single `lookup` gate: any function of one
+O(log n)-bit value is a depth-2 threshold circuit (a truth table as a DNF). `NUMPY` maps
+each function name to its numpy implementation; the circuit evaluator and the numpy
+reference both use it, so they agree by construction on what each name means.
+
+The custom functions carry sympy assumptions (e.g. sigmoid is positive), which the
+compiler uses to pick sound constructions (log-space products need positive factors).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import sympy
+
+
+class softplus(sympy.Function):
+    """softplus(z) = log(1 + exp(z)), Mamba's step-size map."""
+
+    def _eval_is_positive(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _numpycode(self, printer):
+        return f"numpy.logaddexp(0, {printer._print(self.args[0])})"
+
+
+class sigmoid(sympy.Function):
+    """sigmoid(z) = 1 / (1 + exp(-z)), a gate in (0, 1)."""
+
+    def _eval_is_positive(self):
+        return self.args[0].is_extended_real
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _numpycode(self, printer):
+        return f"(1 / (1 + numpy.exp(-({printer._print(self.args[0])}))))"
+
+
+class silu(sympy.Function):
+    """silu(z) = z * sigmoid(z)."""
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _numpycode(self, printer):
+        arg = printer._print(self.args[0])
+        return f"(({arg}) / (1 + numpy.exp(-({arg}))))"
+
+
+class relu(sympy.Function):
+    """relu(z) = max(z, 0)."""
+
+    def _eval_is_real(self):
+        return self.args[0].is_extended_real
+
+    def _numpycode(self, printer):
+        return f"numpy.maximum({printer._print(self.args[0])}, 0)"
+
+
+class rsqrt(sympy.Function):
+    """rsqrt(z) = 1 / sqrt(z), used by normalisations."""
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_positive else None
+
+    def _numpycode(self, printer):
+        return f"(1 / numpy.sqrt({printer._print(self.args[0])}))"
+
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+NUMPY: dict[str, Callable] = {
+    "exp": np.exp,
+    "log": np.log,
+    "tanh": np.tanh,
+    "sgn": np.sign,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "cos": np.cos,
+    "sin": np.sin,
+    "softplus": lambda z: np.logaddexp(0, z),
+    "sigmoid": _sigmoid,
+    "silu": lambda z: z * _sigmoid(z),
+    "relu": lambda z: np.maximum(z, 0),
+    "rsqrt": lambda z: 1 / np.sqrt(z),
+    "reciprocal": lambda z: 1 / z,
+    "identity": lambda z: z,
+}
+
+# sympy function class -> lookup name; sympy.sign is spelled 'sgn' in the papers
+SYMPY_TO_NAME: dict[type, str] = {
+    sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.sign: "sgn",
+    sympy.Abs: "abs", sympy.cos: "cos", sympy.sin: "sin",
+    softplus: "softplus", sigmoid: "sigmoid", silu: "silu", relu: "relu", rsqrt: "rsqrt",
+}
+
+NAME_TO_SYMPY: dict[str, Callable] = {name: cls for cls, name in SYMPY_TO_NAME.items()}
+NAME_TO_SYMPY["identity"] = lambda z: z
+
+
+def apply(name: str, expr: sympy.Expr) -> sympy.Expr:
+    """Apply the nonlinearity called `name` to a sympy expression."""
+    if name not in NAME_TO_SYMPY:
+        raise ValueError(f"unknown nonlinearity {name!r}; known: {', '.join(sorted(NAME_TO_SYMPY))}")
+    return NAME_TO_SYMPY[name](expr)
+
+
+def lambdify_modules() -> list:
+    """Modules for sympy.lambdify so that custom functions evaluate with numpy."""
+    custom = {"softplus": NUMPY["softplus"], "sigmoid": NUMPY["sigmoid"],
+              "silu": NUMPY["silu"], "relu": NUMPY["relu"], "rsqrt": NUMPY["rsqrt"],
+              "sign": np.sign}
+    return [custom, "numpy"]

@@ -1,0 +1,296 @@
+"""The source language: layer recurrences and attention layers as sympy objects.
+
+A recurrent mixer is Definition 2.1 of Merrill, Petty & Sabharwal (2024):
+
+    h_t = A(x_t) h_{t-1} + B(x_t) x_t          (optionally h_t = sigma(...), the RNN-SSM)
+    y_t = C(x_t) h_t + D x_t
+
+where A, B, C and D are sympy matrices over the input symbols x (one token) and parameter
+symbols. A softmax-attention mixer is its own kind: queries, keys and values are sympy
+vectors over the input symbols. A `Block` is a mixer wrapped by position-wise maps
+(`TokenMap`: normalisation before, projection + nonlinearity + residual after, an optional
+MLP), and a `Stack` is L blocks with concrete parameter values per layer.
+
+Everything downstream (reference, compiler, checker) reads these matrices; nothing keys on
+a layer's name. Parameter symbols are grouped into named arrays (`param_arrays`) so that
+weights from numpy or torch bind by name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Union
+
+import numpy as np
+import sympy
+
+from tc0lab.spec.functions import NAME_TO_SYMPY
+
+ParamArrays = Mapping[str, np.ndarray]  # name -> numpy array of sympy Symbols
+
+
+class SpecError(ValueError):
+    """A malformed spec: the message lists every problem found, not just the first."""
+
+
+def symbol_array(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A numpy object array of real sympy symbols named like 'W[0,1]'."""
+    array = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        label = f"{name}[{','.join(map(str, index))}]" if shape else name
+        array[index] = sympy.Symbol(label, real=True)
+    return array
+
+
+def input_symbols(d: int, prefix: str = "x") -> tuple[sympy.Symbol, ...]:
+    """The d real input symbols of one token: x0 .. x{d-1}."""
+    return tuple(sympy.Symbol(f"{prefix}{i}", real=True) for i in range(d))
+
+
+def _bind(param_arrays: ParamArrays, arrays: Mapping[str, np.ndarray]) -> dict:
+    """Map each parameter symbol to the matching entry of arrays[name]."""
+    values: dict = {}
+    missing = sorted(set(param_arrays) - set(arrays))
+    if missing:
+        raise SpecError(f"missing parameter arrays: {', '.join(missing)}")
+    for name, symbols in param_arrays.items():
+        array = np.asarray(arrays[name])
+        if array.shape != symbols.shape:
+            raise SpecError(f"parameter {name!r} has shape {array.shape}, expected {symbols.shape}")
+        for index in np.ndindex(*symbols.shape):
+            values[symbols[index]] = array[index].item()
+    return values
+
+
+def _undefined_symbols(exprs, allowed: set) -> set:
+    free: set = set()
+    for expr in exprs:
+        free |= sympy.sympify(expr).free_symbols
+    return free - allowed
+
+
+@dataclass(frozen=True, eq=False)
+class Recurrence:
+    """A recurrent mixer h_t = A(x) h_{t-1} + B(x) x, y_t = C(x) h_t + D x (Illusion Def. 2.1)."""
+
+    name: str
+    inputs: tuple[sympy.Symbol, ...]
+    A: sympy.Matrix
+    B: sympy.Matrix
+    C: sympy.Matrix
+    D: sympy.Matrix
+    param_arrays: ParamArrays = field(default_factory=dict)
+    nonlinearity: str | None = None  # wraps the state update: h_t = f(A h + B x)
+    h0: sympy.Matrix | None = None  # initial state (None: zero)
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SpecError(f"invalid recurrence {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def d_in(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def state_size(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def d_out(self) -> int:
+        return self.C.shape[0]
+
+    @property
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {name: array.shape for name, array in self.param_arrays.items()}
+
+    def parameters(self) -> set:
+        return {s for array in self.param_arrays.values() for s in array.flat}
+
+    def problems(self) -> list[str]:
+        """Every structural problem of the spec (empty when it is valid)."""
+        problems = []
+        for label, matrix in (("A", self.A), ("B", self.B), ("C", self.C), ("D", self.D)):
+            if not isinstance(matrix, sympy.MatrixBase):
+                problems.append(f"{label} must be a sympy Matrix, got {type(matrix).__name__}")
+        if problems:
+            return problems
+        S, d = self.A.shape[0], len(self.inputs)
+        if self.A.shape[0] != self.A.shape[1]:
+            problems.append(f"A must be square, got {self.A.shape[0]}x{self.A.shape[1]}")
+        if self.B.shape != (S, d):
+            problems.append(f"B must be {S}x{d} (state x input), got {self.B.shape[0]}x{self.B.shape[1]}")
+        if self.C.shape[1] != S:
+            problems.append(f"C must have {S} columns (state size), got {self.C.shape[1]}")
+        if self.D.shape != (self.C.shape[0], d):
+            problems.append(f"D must be {self.C.shape[0]}x{d} (output x input), got {self.D.shape[0]}x{self.D.shape[1]}")
+        if self.h0 is not None and self.h0.shape != (S, 1):
+            problems.append(f"h0 must be {S}x1, got {self.h0.shape[0]}x{self.h0.shape[1]}")
+        if self.nonlinearity is not None and self.nonlinearity not in NAME_TO_SYMPY:
+            problems.append(f"unknown nonlinearity {self.nonlinearity!r}")
+        matrices = [self.A, self.B, self.C, self.D] + ([self.h0] if self.h0 is not None else [])
+        undefined = _undefined_symbols([e for m in matrices for e in m], set(self.inputs) | self.parameters())
+        if undefined:
+            names = ", ".join(sorted(map(str, undefined)))
+            problems.append(f"undefined symbols (neither inputs nor declared parameters): {names}")
+        return problems
+
+    def bind(self, arrays: Mapping[str, np.ndarray]) -> dict:
+        """Parameter values {Symbol: float} from named numpy arrays."""
+        return _bind(self.param_arrays, arrays)
+
+
+@dataclass(frozen=True, eq=False)
+class AttentionLayer:
+    """Softmax attention: y_t = sum_{j<=t} softmax_j(q_t . k_j * scale) v_j (causal)."""
+
+    name: str
+    inputs: tuple[sympy.Symbol, ...]
+    query: sympy.Matrix  # (d_k, 1) over inputs and parameters
+    key: sympy.Matrix  # (d_k, 1)
+    value: sympy.Matrix  # (d_v, 1)
+    scale: float
+    param_arrays: ParamArrays = field(default_factory=dict)
+    causal: bool = True
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SpecError(f"invalid attention layer {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def d_in(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def d_out(self) -> int:
+        return self.value.shape[0]
+
+    @property
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {name: array.shape for name, array in self.param_arrays.items()}
+
+    def parameters(self) -> set:
+        return {s for array in self.param_arrays.values() for s in array.flat}
+
+    def problems(self) -> list[str]:
+        problems = []
+        if self.query.shape != self.key.shape or self.query.shape[1] != 1:
+            problems.append(f"query and key must be column vectors of one size, got "
+                            f"{self.query.shape} and {self.key.shape}")
+        if self.value.shape[1] != 1:
+            problems.append(f"value must be a column vector, got {self.value.shape}")
+        exprs = list(self.query) + list(self.key) + list(self.value)
+        undefined = _undefined_symbols(exprs, set(self.inputs) | self.parameters())
+        if undefined:
+            problems.append("undefined symbols: " + ", ".join(sorted(map(str, undefined))))
+        return problems
+
+    def bind(self, arrays: Mapping[str, np.ndarray]) -> dict:
+        return _bind(self.param_arrays, arrays)
+
+
+Mixer = Union[Recurrence, AttentionLayer]
+
+
+@dataclass(frozen=True, eq=False)
+class TokenMap:
+    """A position-wise map: `outputs` are sympy expressions in `inputs` and parameters."""
+
+    inputs: tuple[sympy.Symbol, ...]
+    outputs: tuple[sympy.Expr, ...]
+    param_arrays: ParamArrays = field(default_factory=dict)
+
+    def parameters(self) -> set:
+        return {s for array in self.param_arrays.values() for s in array.flat}
+
+    def problems(self) -> list[str]:
+        undefined = _undefined_symbols(self.outputs, set(self.inputs) | self.parameters())
+        return ["undefined symbols: " + ", ".join(sorted(map(str, undefined)))] if undefined else []
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """One layer: x -> pre (e.g. norm) -> mixer -> post(x, y) -> optional mlp.
+
+    `post.inputs` is the tuple (x symbols..., y symbols...): it sees the block's input for
+    the residual and the mixer's output.
+    """
+
+    mixer: Mixer
+    post: TokenMap
+    pre: TokenMap | None = None
+    mlp: TokenMap | None = None
+
+    @property
+    def d(self) -> int:
+        return self.mixer.d_in
+
+    def token_maps(self) -> list[TokenMap]:
+        return [m for m in (self.pre, self.post, self.mlp) if m is not None]
+
+    def param_arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for part in [self.mixer, *self.token_maps()]:
+            for name, symbols in part.param_arrays.items():
+                if name in arrays and arrays[name] is not symbols:
+                    raise SpecError(f"parameter array {name!r} is declared twice in one block")
+                arrays[name] = symbols
+        return arrays
+
+    def problems(self) -> list[str]:
+        problems = [p for m in self.token_maps() for p in m.problems()]
+        d = self.mixer.d_in
+        if self.pre is not None and len(self.pre.outputs) != d:
+            problems.append(f"pre map must output {d} values, got {len(self.pre.outputs)}")
+        if len(self.post.inputs) != d + self.mixer.d_out:
+            problems.append(f"post map must read {d} + {self.mixer.d_out} values (x then y)")
+        if len(self.post.outputs) != d:
+            problems.append(f"post map must output {d} values, got {len(self.post.outputs)}")
+        if self.mlp is not None and len(self.mlp.outputs) != d:
+            problems.append(f"mlp must output {d} values, got {len(self.mlp.outputs)}")
+        return problems
+
+
+@dataclass(frozen=True, eq=False)
+class Stack:
+    """L blocks with concrete parameter values per layer, plus optional positions.
+
+    `positions` is None or 'sinusoidal': fixed encodings added to the inputs (layer 0),
+    see `sinusoidal_positions`.
+    """
+
+    blocks: tuple[Block, ...]
+    values: tuple[dict, ...]  # per layer: {Symbol: float}
+    positions: str | None = None
+    arch: str = "custom"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.blocks:
+            problems.append("a stack needs at least one block")
+        if len(self.values) != len(self.blocks):
+            problems.append(f"{len(self.blocks)} blocks but {len(self.values)} value sets")
+        for index, block in enumerate(self.blocks):
+            problems += [f"layer {index + 1}: {p}" for p in block.problems()]
+            needed = set().union(*(a.flat for a in block.param_arrays().values())) if block.param_arrays() else set()
+            unbound = needed - set(self.values[index]) if index < len(self.values) else set()
+            if unbound:
+                problems.append(f"layer {index + 1}: {len(unbound)} parameters have no value, e.g. {sorted(map(str, unbound))[0]}")
+        if problems:
+            raise SpecError("invalid stack: " + "; ".join(problems))
+
+    @property
+    def layers(self) -> int:
+        return len(self.blocks)
+
+    @property
+    def d(self) -> int:
+        return self.blocks[0].d
+
+
+def sinusoidal_positions(n: int, d: int) -> np.ndarray:
+    """Fixed sinusoidal position encodings, shape (n, d), positions 1..n (Vaswani et al. 2017)."""
+    positions = np.arange(1, n + 1)[:, None]
+    frequencies = 1.0 / (10000.0 ** (2 * (np.arange(d) // 2) / max(d, 1)))
+    angles = positions * frequencies[None, :]
+    return np.where(np.arange(d)[None, :] % 2 == 0, np.sin(angles), np.cos(angles))
