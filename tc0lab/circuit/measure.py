@@ -1,0 +1,139 @@
+"""Measurements of a circuit, computed from the networkx graph.
+
+- arithmetic depth: the longest path counted in non-source gates;
+- threshold depth: the longest path with each gate weighted by its cost-model depth;
+- gates by op, edges;
+- threshold gates: the sum over gates of the cost model's gadget size at precision p.
+
+Also the growth classification of measured points (constant / logarithmic / linear / ...)
+used for scaling reports. Precision defaults to c * ceil(log2 n) bits with c = PRECISION_FACTOR.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+import networkx as nx
+import numpy as np
+
+from tc0lab.circuit import nodes as K
+import sympy
+
+from tc0lab.circuit.no_gc import paused_gc
+from tc0lab.circuit.cost import COST_MODEL, k as cost_k, p as cost_p
+
+PRECISION_FACTOR = 2  # log precision: p = PRECISION_FACTOR * ceil(log2 n) bits
+
+
+def default_precision(n: int) -> int:
+    """p = c * ceil(log2 n), at least c bits (c = PRECISION_FACTOR)."""
+    return PRECISION_FACTOR * max(1, math.ceil(math.log2(max(n, 2))))
+
+
+@dataclass(frozen=True)
+class Measurement:
+    precision_bits: int
+    depth_arithmetic: int
+    depth_threshold: int
+    gates_by_op: dict[str, int]
+    threshold_gates: int
+    edges: int
+    nodes: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def topological_order(graph: nx.DiGraph):
+    """Node insertion order when the builder vouches for it, else networkx's topological sort."""
+    return iter(graph._node) if graph.graph.get(K.TOPOLOGICAL) else nx.topological_sort(graph)
+
+
+def depths(graph: nx.DiGraph) -> tuple[int, int]:
+    """(arithmetic depth, threshold depth) as longest paths over a topological order.
+
+    A source ('input', 'const') has depth 0; every other gate adds 1 (arithmetic) or its
+    cost-model depth (threshold) to the deepest of its predecessors.
+    """
+    arithmetic: dict = {}
+    threshold: dict = {}
+    node_attributes = graph._node
+    predecessors_of = graph._pred
+    gate_depth = {op: entry.depth for op, entry in COST_MODEL.items()}
+    for node in topological_order(graph):
+        deepest_arithmetic = deepest_threshold = -1
+        for u in predecessors_of[node]:
+            a, t = arithmetic[u], threshold[u]
+            if a > deepest_arithmetic:
+                deepest_arithmetic = a
+            if t > deepest_threshold:
+                deepest_threshold = t
+        op = node_attributes[node][K.OP]
+        if deepest_arithmetic < 0:  # no operands: a source, or a gate over nothing
+            arithmetic[node] = 0 if op in K.SOURCE_OPS else 1
+            threshold[node] = gate_depth[op]
+        else:
+            arithmetic[node] = deepest_arithmetic + 1
+            threshold[node] = deepest_threshold + gate_depth[op]
+    return max(arithmetic.values(), default=0), max(threshold.values(), default=0)
+
+
+def edge_count(graph: nx.DiGraph) -> int:
+    """Number of edges (DiGraph.number_of_edges walks a degree view; this is the same sum, faster)."""
+    return sum(map(len, graph._succ.values()))
+
+
+def fan_in_histogram(graph: nx.DiGraph) -> Counter:
+    """Counter of (op, fan-in) over all gates; fan-in counts operands, repeats included."""
+    return Counter((attrs[K.OP], len(attrs[K.ARGS])) for attrs in graph._node.values())
+
+
+def threshold_gate_count(histogram: Counter, precision_bits: int) -> int:
+    """Sum of cost-model gadget sizes over the gates."""
+    sizes = _size_functions()
+    return int(sum(count * int(sizes[op](fan_in, precision_bits)) for (op, fan_in), count in histogram.items()))
+
+
+@functools.lru_cache(maxsize=1)
+def _size_functions() -> dict:
+    """The cost model's size formulas as plain Python functions of (k, p), made once."""
+    return {op: sympy.lambdify([cost_k, cost_p], entry.size, modules="math") for op, entry in COST_MODEL.items()}
+
+
+def measure(graph: nx.DiGraph, precision_bits: int) -> Measurement:
+    """Measure depth, sizes and threshold cost of a circuit at `precision_bits`."""
+    if precision_bits < 1:
+        raise ValueError(f"precision must be >= 1 bit, got {precision_bits}")
+    with paused_gc():
+        arithmetic, threshold = depths(graph)
+        histogram = fan_in_histogram(graph)
+    by_op = Counter()
+    for (op, _), count in histogram.items():
+        by_op[op] += count
+    return Measurement(precision_bits, arithmetic, threshold, dict(sorted(by_op.items())),
+                       threshold_gate_count(histogram, precision_bits), edge_count(graph),
+                       graph.number_of_nodes())
+
+
+def classify_growth(ns: list[int], values: list[float]) -> str:
+    """Classify measured points as constant, logarithmic, linear, n log n, quadratic or cubic.
+
+    Depth: 'constant' when all points are equal; otherwise the better least-squares fit of
+    a + b*log2(n) versus a + b*n. Sizes: the log-log slope (1, 2, 3 -> linear, quadratic,
+    cubic), with 'n log n' when a + b*n*log2(n) fits better than both neighbours.
+    """
+    if len(ns) != len(values) or len(ns) < 2:
+        raise ValueError("need at least two (n, value) points to classify growth")
+    ns_arr, v = np.asarray(ns, dtype=float), np.asarray(values, dtype=float)
+    if np.all(v == v[0]):
+        return "constant"
+    candidates = {"logarithmic": np.log2(ns_arr), "linear": ns_arr, "n log n": ns_arr * np.log2(ns_arr),
+                  "quadratic": ns_arr**2, "cubic": ns_arr**3}
+    residuals = {}
+    for name, feature in candidates.items():
+        design = np.stack([np.ones_like(feature), feature], axis=1)
+        coefficients, *_ = np.linalg.lstsq(design, v, rcond=None)
+        residuals[name] = float(np.sum((design @ coefficients - v) ** 2)) / max(float(np.sum(v**2)), 1e-300)
+    return min(residuals, key=residuals.get)
