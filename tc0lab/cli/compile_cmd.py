@@ -1,0 +1,130 @@
+"""`tc0lab compile`: compile zoo architectures into circuits and report depth and size.
+
+Thin layer over `tc0lab.compiler.scaling`; never imports torch.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tc0lab.cli.common import emit_json, json_option, library_errors, parse_int_list
+from tc0lab.compiler.scaling import DEFAULT_MAX_NODES, CompileRequest, refuse_if_too_large, scaling_report
+from tc0lab.spec import zoo
+
+MAX_N = 10**12  # formula mode answers any n up to here; building is limited by --max-nodes
+
+
+def _parse_precision(text: str) -> int | None:
+    if text == "log":
+        return None
+    try:
+        bits = int(text)
+    except ValueError:
+        raise click.BadParameter(f"expected a number of bits or 'log', got {text!r}", param_hint="--precision") from None
+    if not 1 <= bits <= 64:
+        raise click.BadParameter(f"precision must be between 1 and 64 bits, got {bits}", param_hint="--precision")
+    return bits
+
+
+def _archs(arch: str) -> list[str]:
+    if arch == "all":
+        return list(zoo.DEFAULT_ARCHS)
+    names = [a.strip().lower() for a in arch.split(",") if a.strip()]
+    unknown = [a for a in names if a not in zoo.ARCHS]
+    if unknown or not names:
+        raise click.ClickException(f"unknown architecture {', '.join(unknown) or arch!r}; known: {', '.join(zoo.ARCHS)}")
+    return names
+
+
+def _export_target(path: Path, arch: str, n: int, many: bool) -> Path:
+    return path.with_name(f"{path.stem}-{arch}-n{n}{path.suffix}") if many else path
+
+
+def _export(path: Path, archs: list[str], request: CompileRequest) -> list[str]:
+    from tc0lab.circuit.export import FORMATS, export
+    from tc0lab.compiler.compiling import compile_circuit
+    if path.suffix.lower() not in FORMATS:
+        raise click.ClickException(f"cannot tell the export format from {path.name!r}; use .graphml, .json or .dot")
+    if not path.parent.exists() or not path.parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: the folder {path.parent} does not exist")
+    written = []
+    many = len(archs) * len(request.ns) > 1
+    for arch in archs:
+        stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
+        for n in request.ns:
+            refuse_if_too_large(stack, n, request.max_nodes)
+            target = _export_target(path, arch, n, many)
+            try:
+                export(compile_circuit(stack, n).graph, target)
+            except OSError as error:
+                raise click.ClickException(f"cannot write {target}: {error.strerror or error}") from None
+            written.append(str(target))
+    return written
+
+
+def _format_table(report: dict) -> str:
+    by_arch: dict[str, list[dict]] = {}
+    for row in report["circuits"]:
+        by_arch.setdefault(row["arch"], []).append(row)
+    ns = [row["n"] for row in next(iter(by_arch.values()))]
+    source = next(iter(by_arch.values()))[0]["source"]
+    header = ["arch", "construction"] + [f"depth@{n}" for n in ns] + ["growth", f"thr.gates@{ns[-1]}", "threshold depth formula"]
+    lines = []
+    for summary in report["architectures"]:
+        rows = by_arch[summary["arch"]]
+        lines.append([summary["arch"], summary["construction"]] + [str(r["depth_threshold"]) for r in rows]
+                     + [summary["growth"], f"{rows[-1]['threshold_gates']:.3g}", summary["formulas"].get("depth_threshold", "")])
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *lines)]
+    text = [f"threshold depth ({source}; layers={report['circuits'][0]['layers']}, d_model={report['circuits'][0]['d_model']}, "
+            f"d_state={report['circuits'][0]['d_state']}, precision {report['precision']})"]
+    text += ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in [header] + lines]
+    text.append("")
+    text.append("cost model (threshold depth and gates per arithmetic gate; k = fan-in, p = bits):")
+    for entry in report["cost_model"]:
+        text.append(f"  {entry['op']:<7} depth {entry['depth']}  size {entry['size']:<34} [{entry['status']}] {entry['source']}")
+    return "\n".join(text)
+
+
+@click.command("compile")
+@click.option("--arch", default="all", show_default=True, help="Zoo architecture(s), comma-separated, or 'all'.")
+@click.option("--layers", default=4, show_default=True, type=int, help="Stacked layers L.")
+@click.option("--n", "n_list", default="8,16,32", show_default=True, help="Sequence lengths, comma-separated.")
+@click.option("--d-model", default=2, show_default=True, type=int, help="Width d of a token.")
+@click.option("--d-state", default=2, show_default=True, type=int, help="State size N per channel.")
+@click.option("--precision", default="log", show_default=True, help="Bits p, or 'log' for 2*ceil(log2 n).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random parameters.")
+@click.option("--formula", is_flag=True, help="Evaluate the symbolic formulas instead of building circuits (any n).")
+@click.option("--max-nodes", default=DEFAULT_MAX_NODES, show_default=True, type=int,
+              help="Refuse to build circuits estimated above this many nodes.")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the circuit(s) to .graphml, .json (node-link) or .dot.")
+@json_option
+@library_errors
+def compile_command(arch: str, layers: int, n_list: str, d_model: int, d_state: int, precision: str, seed: int,
+                    formula: bool, max_nodes: int, export_path: Path | None, as_json: bool) -> None:
+    """Compile L stacked layers at each n into a circuit and measure its depth and size.
+
+    Prints, per architecture, the threshold depth at each n, its growth class
+    (constant / logarithmic / linear), the threshold-gate count at the largest n and the
+    symbolic formula. Every number is measured on a built circuit unless --formula is given.
+    """
+    if layers < 1:
+        raise click.BadParameter(f"must be >= 1, got {layers}", param_hint="--layers")
+    if d_model < 1 or d_state < 1:
+        raise click.BadParameter("--d-model and --d-state must be >= 1")
+    ns = parse_int_list(n_list, "--n")
+    too_long = [n for n in ns if n > MAX_N]
+    if too_long:
+        raise click.BadParameter(f"n={too_long[0]} is absurd; at most {MAX_N:.0e}", param_hint="--n")
+    request = CompileRequest(layers, tuple(ns), d_model, d_state, _parse_precision(precision), seed, max_nodes)
+    archs = _archs(arch)
+    report = scaling_report(archs, request, build=not formula)
+    if export_path is not None:
+        report["exported"] = _export(export_path, archs, request)
+    if as_json:
+        emit_json(report)
+    else:
+        click.echo(_format_table(report))
+        for target in report.get("exported", []):
+            click.echo(f"wrote {target}")

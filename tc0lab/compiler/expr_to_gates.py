@@ -1,0 +1,225 @@
+"""Translate per-token sympy expressions into arithmetic gates.
+
+Rules (each is a small theorem about constant-depth arithmetic):
+    symbol              -> the node bound to it (an input coordinate or an earlier value)
+    number              -> 'const' (one per distinct value per layer)
+    a + b - c           -> one 'add' with +1/-1 weights; other coefficients become a 'mul'
+    a * b * c           -> a balanced tree of binary 'mul' (a constant number of factors)
+    x**k, k a positive integer -> a 'mul' tree;  x**-1, x**(1/2), x**(-1/2) -> 'lookup'
+    f(g(c * z))         -> ONE 'lookup' of z with stages [(g, c), (f, 1)]: any function of one
+                           value is a depth-2 threshold circuit, so compositions fold
+Results are memoised by expression within one (layer, position), so shared
+subexpressions (e.g. Mamba's Delta, used in A and in B) become shared gates.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import sympy
+
+from tc0lab.circuit.build import CircuitBuilder, Stage
+from tc0lab.spec.functions import SYMPY_TO_NAME
+from tc0lab.spec.recurrence import SpecError
+
+_POWER_LOOKUPS = {sympy.Integer(-1): "reciprocal", sympy.Rational(1, 2): "sqrt", sympy.Rational(-1, 2): "rsqrt"}
+
+
+class ExpressionCompiler:
+    """Compiles expressions of one token at one (layer, t) into gates of `builder`."""
+
+    def __init__(self, builder: CircuitBuilder, layer: int, t: int | None, env: dict) -> None:
+        self.builder = builder
+        self.layer = layer
+        self.t = t
+        self.memo: dict = dict(env)  # sympy expression -> node id
+
+    def const(self, value: complex) -> str:
+        value = complex(value) if isinstance(value, complex) or getattr(value, "is_real", True) is False else float(value)
+        return self.builder.at(self.layer, None).const(value, name=f"L{self.layer}.c[{value!r}]")
+
+    def compile(self, expr: sympy.Expr) -> str:
+        """The node computing expr (compiled once, then memoised)."""
+        if expr in self.memo:
+            return self.memo[expr]
+        if expr.is_Number or (expr.is_number and not expr.free_symbols):
+            node = self.const(complex(expr) if not expr.is_real else float(expr))
+        else:
+            self.builder.at(self.layer, self.t)
+            node = self._compile_compound(expr)
+        self.memo[expr] = node
+        return node
+
+    def _compile_compound(self, expr: sympy.Expr) -> str:
+        if expr.is_Symbol:
+            raise SpecError(f"symbol {expr} has no value: it is neither an input nor a bound parameter")
+        if expr.is_Add:
+            return self._sum(expr.args)
+        if expr.is_Mul:
+            return self._product(expr)
+        if expr.is_Pow:
+            return self._power(expr)
+        if _unary_name(expr) is not None:
+            base, stages = self._lookup_chain(expr)
+            return self.builder.lookup(base, stages, role="f")
+        raise SpecError(f"cannot compile {expr} ({type(expr).__name__}) into arithmetic gates")
+
+    def _sum(self, terms: Sequence[sympy.Expr]) -> str:
+        operands, coeffs = [], []
+        for term in terms:
+            coefficient, rest = term.as_coeff_Mul()
+            if coefficient in (1, -1) and not rest.is_Number:
+                operands.append(self.compile(rest))
+                coeffs.append(int(coefficient))
+            else:
+                operands.append(self.compile(term))
+                coeffs.append(1)
+        return self.builder.at(self.layer, self.t).add(operands, coeffs, role="sum")
+
+    def _product(self, expr: sympy.Expr) -> str:
+        factors = [self.compile(f) for f in _mul_factors(expr)]
+        while len(factors) > 1:  # balanced binary tree: depth ceil(log2 k) for k factors
+            paired = [self.builder.at(self.layer, self.t).mul(a, b, role="mul")
+                      for a, b in zip(factors[0::2], factors[1::2])]
+            factors = paired + ([factors[-1]] if len(factors) % 2 else [])
+        return factors[0]
+
+    def _power(self, expr: sympy.Pow) -> str:
+        base, exponent = expr.args
+        if exponent in _POWER_LOOKUPS:
+            node, stages = self._lookup_chain(expr)
+            return self.builder.lookup(node, stages, role="f")
+        if exponent.is_Integer and exponent > 1:
+            return self._product(sympy.Mul(*([base] * int(exponent)), evaluate=False))
+        if exponent.is_Integer and exponent < -1:
+            return self.compile(sympy.Pow(sympy.Pow(base, -exponent), -1, evaluate=False))
+        raise SpecError(f"cannot compile the power {expr}: only integer, 1/2 and -1/2 exponents are supported")
+
+    def _lookup_chain(self, expr: sympy.Expr) -> tuple[str, tuple[Stage, ...]]:
+        """(operand node, stages) for nested one-argument functions, folding constant scales."""
+        name = _unary_name(expr)
+        if name is None:
+            return self.compile(expr), ()
+        argument = expr.args[0]
+        scale, inner = argument.as_coeff_Mul() if argument.is_Mul else (sympy.Integer(1), argument)
+        if _unary_name(inner) is not None and not scale.free_symbols:
+            node, stages = self._lookup_chain(inner)
+        else:
+            node, stages, scale = self.compile(argument), (), sympy.Integer(1)
+        return node, stages + ((name, complex(scale) if not scale.is_real else float(scale)),)
+
+
+def _unary_name(expr: sympy.Expr) -> str | None:
+    """The lookup name of a one-argument function application, or None."""
+    if isinstance(expr, sympy.Pow):
+        return _POWER_LOOKUPS.get(expr.args[1])
+    if isinstance(expr, sympy.Function) and len(expr.args) == 1:
+        name = SYMPY_TO_NAME.get(type(expr))
+        if name is None:
+            raise SpecError(f"no lookup is known for the function {type(expr).__name__}")
+        return name
+    return None
+
+
+def _mul_factors(expr: sympy.Expr) -> list[sympy.Expr]:
+    factors = []
+    for factor in expr.args:
+        if factor.is_Pow and factor.args[1].is_Integer and factor.args[1] > 1:
+            factors.extend([factor.args[0]] * int(factor.args[1]))
+        else:
+            factors.append(factor)
+    return factors
+
+
+def bind(exprs: Sequence[sympy.Expr], values: dict) -> list[sympy.Expr]:
+    """Substitute parameter values (floats) into expressions."""
+    replacement = {s: (sympy.Float(v) if not isinstance(v, complex) else sympy.sympify(v)) for s, v in values.items()}
+    return [sympy.sympify(e).xreplace(replacement) for e in exprs]
+
+
+
+
+class _Recorder:
+    """Stands in for a CircuitBuilder while an expression is compiled once per layer.
+
+    Every gate call is recorded with operands referring to earlier slots; `TokenProgram.emit`
+    replays the recording per position. This keeps sympy out of the O(n) loop.
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, tuple, dict]] = []
+
+    def at(self, layer: int, t: int | None) -> "_Recorder":
+        return self
+
+    def _record(self, method: str, operands: tuple, **options) -> str:
+        self.steps.append((method, operands, options))
+        return f"$s{len(self.steps) - 1}"
+
+    def add(self, args, coeffs=None, name=None, role="add"):
+        return self._record("add", tuple(args), coeffs=coeffs, role=role)
+
+    def mul(self, a, b, name=None, role="mul"):
+        return self._record("mul", (a, b), role=role)
+
+    def prod(self, args, name=None, role="prod"):
+        return self._record("prod", tuple(args), role=role)
+
+    def div(self, a, b, name=None, role="div"):
+        return self._record("div", (a, b), role=role)
+
+    def lookup(self, arg, stages, name=None, role="lookup"):
+        return self._record("lookup", (arg,), stages=tuple(stages), role=role)
+
+    def const(self, value, name=None, role="const"):
+        return self._record("const", (), value=value, name=name, role=role)
+
+
+class TokenNodes:
+    """The nodes of one position's expressions: `compile(expr)` looks them up."""
+
+    def __init__(self, builder: CircuitBuilder, layer: int, nodes: dict) -> None:
+        self.builder, self.layer, self.nodes = builder, layer, nodes
+
+    def compile(self, expr: sympy.Expr) -> str:
+        return self.nodes[expr]
+
+    def const(self, value: float) -> str:
+        return self.builder.at(self.layer, None).const(float(value), name=f"L{self.layer}.c[{float(value)!r}]")
+
+
+class TokenProgram:
+    """Expressions of one token compiled once, emitted at every position.
+
+    `emit(builder, t, input_nodes)` creates the same gates as compiling each expression at
+    position t directly (same ops, operands, sharing and constant names).
+    """
+
+    def __init__(self, inputs: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], layer: int) -> None:
+        self.inputs = tuple(inputs)
+        self.layer = layer
+        self.exprs = list(dict.fromkeys(e for e in exprs if e is not None and e != 0))
+        recorder = _Recorder()
+        env = {symbol: f"$in{i}" for i, symbol in enumerate(self.inputs)}
+        compiler = ExpressionCompiler(recorder, layer, None, env)  # type: ignore[arg-type]
+        self.outputs = {expr: compiler.compile(expr) for expr in self.exprs}
+        self.steps = recorder.steps
+
+    def emit(self, builder: CircuitBuilder, t: int, input_nodes: Sequence[str]) -> TokenNodes:
+        slots: dict[str, str] = {f"$in{i}": node for i, node in enumerate(input_nodes)}
+        for index, (method, operands, options) in enumerate(self.steps):
+            args = [slots[o] for o in operands]
+            if method == "const":
+                builder.at(self.layer, None)
+                node = builder.const(options["value"], name=options["name"], role=options["role"])
+            else:
+                builder.at(self.layer, t)
+                if method == "add":
+                    node = builder.add(args, options["coeffs"], role=options["role"])
+                elif method == "lookup":
+                    node = builder.lookup(args[0], options["stages"], role=options["role"])
+                elif method in ("prod",):
+                    node = builder.prod(args, role=options["role"])
+                else:
+                    node = getattr(builder, method)(*args, role=options["role"])
+            slots[f"$s{index}"] = node
+        return TokenNodes(builder, self.layer, {expr: slots[slot] for expr, slot in self.outputs.items()})

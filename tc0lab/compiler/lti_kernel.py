@@ -1,0 +1,99 @@
+"""Fixed transition (LTI: S4, S4D): a convolution with a kernel computed at compile time.
+
+Illusion Thm 4.2: when A does not depend on the input, h_t = sum_j A^{t-j} u_j + A^t h_0,
+and the powers A^k are constants the circuit generator computes (the uniformity argument).
+With C constant too, y_t = sum_j (C A^{t-j}) u_j + C A^t h_0 + D x_t, and when B is constant
+as well the kernel folds to K_k = C A^k B applied to the raw inputs. Either way every output
+is one 'add' over 'mul' gates: depth constant in n, size Theta(n^2).
+Structural zeros of the kernel (exactly 0.0, e.g. the off-diagonal of S4D) get no gate.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tc0lab.circuit.build import CircuitBuilder
+from tc0lab.compiler.recurrence_terms import (BoundRecurrence, compile_vector, numeric, output_row,
+                                              token_nodes, token_program)
+
+
+def _powers(A: np.ndarray, count: int) -> list[np.ndarray]:
+    powers = [np.eye(A.shape[0], dtype=A.dtype)]
+    for _ in range(count - 1):
+        powers.append(A @ powers[-1])
+    return powers
+
+
+def compile_fixed(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
+    """Outputs (n rows of d_out nodes) of a linear recurrence with constant A."""
+    n = len(z)
+    A = numeric(bound.A)
+    powers = _powers(A, n + 1)
+    if bound.constant(bound.C):
+        C = numeric(bound.C)
+        parts = "D" if _kernel_reads_inputs(bound, z) else "uD"
+        compilers = token_nodes(builder, token_program(bound, layer, parts), z)
+        return _folded_outputs(builder, bound, z, compilers, [C @ P for P in powers], layer)
+    compilers = token_nodes(builder, token_program(bound, layer, "uCD"), z)
+    return _state_then_output(builder, bound, compilers, powers, layer)
+
+
+def _kernel_reads_inputs(bound: BoundRecurrence, z: list[list[str]]) -> bool:
+    """With B constant, fold it into the kernel when the input is no wider than the state."""
+    return bound.constant_B and len(z[0]) <= bound.state_size
+
+
+def _folded_outputs(builder, bound, z, compilers, CA, layer):
+    use_inputs = _kernel_reads_inputs(bound, z)
+    sources = z if use_inputs else [compile_vector(c, bound.u) for c in compilers]
+    kernels = [M @ numeric(bound.B_matrix) for M in CA] if use_inputs else CA
+    outputs = []
+    for t in range(1, len(z) + 1):
+        builder.at(layer, t)
+        dx = compile_vector(compilers[t - 1], bound.Dx)
+        row = []
+        for o in range(kernels[0].shape[0]):
+            terms = []
+            for j in range(1, t + 1):
+                kernel = kernels[t - j]
+                for i, source in enumerate(sources[j - 1]):
+                    if source is None or kernel[o, i] == 0:
+                        continue
+                    weight = builder.const(kernel[o, i].item(), name=f"L{layer}.K[k={t - j},o={o},i={i}]", role="kernel")
+                    builder.at(layer, t)
+                    terms.append(builder.mul(weight, source, name=f"L{layer}.Kx[t={t},j={j},o={o},i={i}]", role="Kx"))
+            if bound.h0 is not None and (CA[t] @ bound.h0)[o] != 0:
+                terms.append(builder.const((CA[t] @ bound.h0)[o].item(), name=f"L{layer}.CAh0[t={t},o={o}]", role="kernel"))
+            if dx[o] is not None:
+                terms.append(dx[o])
+            builder.at(layer, t)
+            row.append(builder.add(terms, name=f"L{layer}.y[t={t},o={o}]", role="y") if terms
+                       else compilers[t - 1].const(0.0))
+        outputs.append(row)
+    return outputs
+
+
+def _state_then_output(builder, bound, compilers, powers, layer):
+    """C depends on the input: materialise h_t = sum_j A^{t-j} u_j, then y_t = C(x_t) h_t + D x_t."""
+    S = bound.state_size
+    us = [compile_vector(c, bound.u) for c in compilers]
+    outputs = []
+    for t in range(1, len(compilers) + 1):
+        builder.at(layer, t)
+        h_row = []
+        for s in range(S):
+            terms = []
+            for j in range(1, t + 1):
+                for r, source in enumerate(us[j - 1]):
+                    weight = powers[t - j][s, r]
+                    if source is None or weight == 0:
+                        continue
+                    const = builder.const(weight.item(), name=f"L{layer}.Apow[k={t - j},s={s},r={r}]", role="kernel")
+                    builder.at(layer, t)
+                    terms.append(builder.mul(const, source, name=f"L{layer}.Au[t={t},j={j},s={s},r={r}]", role="Au"))
+            if bound.h0 is not None and (powers[t] @ bound.h0)[s] != 0:
+                terms.append(builder.const((powers[t] @ bound.h0)[s].item(), name=f"L{layer}.Ah0[t={t},s={s}]", role="kernel"))
+            builder.at(layer, t)
+            h_row.append(builder.add(terms, name=f"L{layer}.h[t={t},s={s}]", role="h") if terms
+                         else compilers[t - 1].const(0.0))
+        outputs.append(output_row(builder, compilers[t - 1], bound, h_row, layer, t))
+    return outputs

@@ -1,0 +1,106 @@
+"""The per-token quantities of a recurrence, bound to parameter values and compiled.
+
+For token t of a layer this gives the nodes of A(x_t) (only structurally non-zero
+entries), u_t = B(x_t) x_t, C(x_t) and D x_t. Every construction reads these, so the
+per-token work is identical whichever rule handles the sequence dimension.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from tc0lab.circuit.build import CircuitBuilder
+from tc0lab.compiler.expr_to_gates import TokenNodes, TokenProgram, bind
+from tc0lab.spec.recurrence import Recurrence
+
+
+@dataclass(eq=False)
+class BoundRecurrence:
+    """A recurrence with parameter values substituted (sympy matrices over inputs only)."""
+
+    rec: Recurrence
+    A: sympy.Matrix
+    B_matrix: sympy.Matrix
+    u: list  # B(x) x as expressions
+    C: sympy.Matrix
+    Dx: list  # D x as expressions
+    h0: np.ndarray | None
+
+    @property
+    def state_size(self) -> int:
+        return self.A.shape[0]
+
+    def constant(self, matrix: sympy.Matrix) -> bool:
+        return not (matrix.free_symbols & set(self.rec.inputs))
+
+    @property
+    def constant_B(self) -> bool:
+        return self.constant(self.B_matrix)
+
+
+def bind_recurrence(rec: Recurrence, values: dict) -> BoundRecurrence:
+    """Substitute values into A, B, C, D and h0 (cached: compiles at several n reuse it)."""
+    return _bind_cached(rec, tuple(values.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _bind_cached(rec: Recurrence, value_items: tuple) -> BoundRecurrence:
+    values = dict(value_items)
+    x = sympy.Matrix(rec.inputs)
+    A = sympy.Matrix(rec.A.shape[0], rec.A.shape[1], bind(list(rec.A), values))
+    B = sympy.Matrix(rec.B.shape[0], rec.B.shape[1], bind(list(rec.B), values))
+    C = sympy.Matrix(rec.C.shape[0], rec.C.shape[1], bind(list(rec.C), values))
+    D = sympy.Matrix(rec.D.shape[0], rec.D.shape[1], bind(list(rec.D), values))
+    h0 = None
+    if rec.h0 is not None:
+        h0 = np.array([complex(e) for e in bind(list(rec.h0), values)])
+        h0 = h0.real if not np.any(h0.imag) else h0
+        h0 = None if not np.any(h0) else h0
+    return BoundRecurrence(rec, A, B, list(B * x), C, list(D * x), h0)
+
+
+def numeric(matrix: sympy.Matrix) -> np.ndarray:
+    """A constant sympy matrix as numpy (complex only when needed)."""
+    array = np.array([[complex(e) for e in row] for row in matrix.tolist()])
+    return array.real if not np.any(array.imag) else array
+
+
+@functools.lru_cache(maxsize=256)
+def token_program(bound: BoundRecurrence, layer: int, parts: str = "AuCD", extra: tuple = ()) -> TokenProgram:
+    """The per-token quantities a construction reads, compiled once for the layer.
+
+    parts picks among A (transition entries), u (B(x) x), C and D (D x); `extra` adds more
+    expressions (e.g. log-space bases). Nothing else is compiled, so no gate is dead.
+    """
+    chosen = {"A": list(bound.A), "u": list(bound.u), "C": list(bound.C), "D": list(bound.Dx)}
+    exprs = [e for part in parts for e in chosen[part]] + list(extra)
+    return TokenProgram(bound.rec.inputs, exprs, layer)
+
+
+def token_nodes(builder: CircuitBuilder, program: TokenProgram, z: list[list[str]]) -> list[TokenNodes]:
+    """The program emitted at every position t = 1..n, reading the mixer inputs z[t - 1]."""
+    return [program.emit(builder, t, row) for t, row in enumerate(z, start=1)]
+
+
+def compile_vector(compiler: TokenNodes, exprs: list) -> list[str | None]:
+    """Nodes for each expression; None marks a structural zero (no gate)."""
+    return [None if e == 0 else compiler.compile(e) for e in exprs]
+
+
+def output_row(builder: CircuitBuilder, compiler: TokenNodes, bound: BoundRecurrence,
+               h_row: list[str], layer: int, t: int) -> list[str]:
+    """y_t = C(x_t) h_t + D x_t, one 'add' per output with a 'mul' per non-zero C entry."""
+    dx = compile_vector(compiler, bound.Dx)
+    outputs = []
+    for o in range(bound.C.shape[0]):
+        builder.at(layer, t)
+        terms = [builder.mul(compiler.compile(bound.C[o, s]), h_row[s], name=f"L{layer}.Ch[t={t},o={o},s={s}]", role="Ch")
+                 for s in range(bound.state_size) if bound.C[o, s] != 0]
+        if dx[o] is not None:
+            terms.append(dx[o])
+        outputs.append(builder.add(terms, name=f"L{layer}.y[t={t},o={o}]", role="y") if terms
+                       else compiler.const(0.0))
+    return outputs

@@ -1,0 +1,99 @@
+"""Compile an architecture at several n, measure each circuit, and classify the growth.
+
+This is the library behind `tc0lab compile`: it returns plain dicts (one per (arch, n)
+and one per arch) that the CLI prints as a table or as JSON. Every figure here is
+measured on a circuit that was built (or, in formula mode, evaluated from the symbolic
+formulas, and labelled so).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tc0lab.circuit.measure import PRECISION_FACTOR, classify_growth, default_precision
+from tc0lab.compiler.compiling import CONSTRUCTIONS, compile_circuit, construction_for
+from tc0lab.spec import zoo
+from tc0lab.spec.recurrence import Stack
+
+# about 1.4 GB per million nodes (DESIGN.md; networkx on these machines): refuse beyond this
+DEFAULT_MAX_NODES = 2_500_000
+BYTES_PER_NODE = 1_400
+
+
+@dataclass(frozen=True)
+class CompileRequest:
+    layers: int = 4
+    ns: tuple[int, ...] = (8, 16, 32)
+    d_model: int = 2
+    d_state: int = 2
+    precision: int | None = None  # None: log precision, c * ceil(log2 n) per n
+    seed: int = 0
+    max_nodes: int = DEFAULT_MAX_NODES
+
+    def precision_at(self, n: int) -> int:
+        return self.precision if self.precision is not None else default_precision(n)
+
+
+def _formulas(stack: Stack):
+    from tc0lab.compiler.formulas import formulas_for  # symbolic mode is optional work
+    return formulas_for(stack)
+
+
+def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
+    """Estimate the circuit's size from the formulas before building; refuse what won't fit."""
+    from tc0lab.compiler.formulas import estimate_nodes
+    estimate = estimate_nodes(stack, n)
+    if estimate > max_nodes:
+        gib = estimate * BYTES_PER_NODE / 2**30
+        raise MemoryError(
+            f"{stack.arch} with {stack.layers} layers at n={n} would build about {estimate:,} nodes "
+            f"(~{gib:.1f} GiB), more than the {max_nodes:,}-node limit; use --formula to read depth and "
+            f"sizes from the symbolic formulas without building")
+
+
+def measure_architecture(arch: str, request: CompileRequest, build: bool = True) -> tuple[list[dict], dict]:
+    """Rows for every n (built and measured, or from formulas) and a summary for the arch."""
+    stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
+    formulas = _formulas(stack)
+    rows = []
+    for n in request.ns:
+        bits = request.precision_at(n)
+        row = {"arch": arch, "layers": request.layers, "n": n, "d_model": request.d_model,
+               "d_state": request.d_state, "precision_bits": bits}
+        if build:
+            refuse_if_too_large(stack, n, request.max_nodes)
+            started = time.perf_counter()
+            compiled = compile_circuit(stack, n)
+            measurement = compiled.measure(bits)
+            row.update(measurement.as_dict())
+            row.update(source="measured", seconds=round(time.perf_counter() - started, 4))
+        else:
+            row.update(formulas.at(n, bits))
+            row.update(source="formula")
+        rows.append(row)
+    construction = construction_for(stack.blocks[0].mixer)
+    summary = {
+        "arch": arch,
+        "construction": construction,
+        "rule": CONSTRUCTIONS[construction][1],
+        "growth": classify_growth([r["n"] for r in rows], [r["depth_threshold"] for r in rows]) if len(rows) > 1 else "unknown",
+        "size_growth": classify_growth([r["n"] for r in rows], [r["nodes"] for r in rows]) if len(rows) > 1 else "unknown",
+        "formulas": formulas.as_strings(),
+        "formula_provenance": formulas.provenance,
+    }
+    return rows, summary
+
+
+def scaling_report(archs: list[str], request: CompileRequest, build: bool = True) -> dict:
+    """The whole `tc0lab compile` result as one JSON-ready document."""
+    from tc0lab.circuit.cost import COST_MODEL
+    circuits, architectures = [], []
+    for arch in archs:
+        rows, summary = measure_architecture(arch, request, build)
+        circuits.extend(rows)
+        architectures.append(summary)
+    cost_model = [{"op": e.op, "depth": e.depth, "size": str(e.size), "status": e.status, "source": e.source}
+                  for e in COST_MODEL.values()]
+    precision = (f"fixed: p = {request.precision} bits" if request.precision is not None else
+                 f"log: p = c * ceil(log2 n) bits with c = {PRECISION_FACTOR}")
+    return {"precision": precision, "circuits": circuits, "architectures": architectures, "cost_model": cost_model}
