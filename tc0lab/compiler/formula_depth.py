@@ -1,0 +1,99 @@
+"""Depth of a compiled stack as a function of n: the longest path through the sequence constructions.
+
+Every path of a compiled stack climbs the layers in order; inside a layer it moves between
+positions only through the mixer. Per layer, what the mixer adds to a path that enters at
+position j and leaves at position i >= j is (derived from the construction's loop):
+
+    constant depth   lti-kernel, diagonal-decay, softmax-attention: a constant ('mix': the
+                     output at i sees every j <= i through one fixed-depth gadget)
+    scan-tree        c per composition passed, c = depth(mul) + depth(add); in Sklansky's tree
+                     a path from element j to prefix i passes through h(j -> i) compositions
+                     (at level l it composes when its position has bit l set, or when it
+                     jumps from the last position of a left half into the right half)
+    sequential-chain s per step (i - j steps), s = depth of one loop iteration
+                     (mul by A, add, lookup of the nonlinearity)
+
+So for n >= 2, depth(n) = depth(2) + G(n) - G(2) with G the growth derived here, and the
+per-token constants (the depth of the maps before and after each mixer, and the boundary at
+position 1) are read from circuits compiled at n = 1, 2 (measured). For stacks of scan trees
+and constant-depth mixers, G(n) = c * path_units(n) where path_units is the largest number
+of compositions on a chain of paths through the stacked trees ending at a position < n,
+computed exactly by a recursion over the set bits of n - 1 (`stacked_tree_units`, O(L log n)).
+"""
+from __future__ import annotations
+
+import sympy
+
+NEG = float("-inf")
+
+
+def stacked_tree_units(kinds: tuple[str, ...], n: int) -> int:
+    """Max over positions i < n and chains of paths of the compositions passed (units).
+
+    kinds[l] is 'tree' (Sklansky scan tree) or 'mix' (a constant-depth causal mixer).
+    Recursion on the top bit of the remaining range: positions below 2^k form a full block
+    whose last position is the deepest (every layer passes k compositions there); positions
+    >= 2^k pass the level-k composition, which brings in the left block as a floor, and the
+    remainder is the same problem on n - 2^k positions with those floors (shifted).
+    Checked against brute force over all paths (tests/test_formulas.py).
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    layers = len(kinds)
+    floors = [0.0] + [NEG] * layers  # floors[0]: the stack's inputs, depth 0 everywhere
+    offset, best, remaining = 0, NEG, n - 1
+    while remaining:
+        k = remaining.bit_length() - 1
+        before = [0.0] * (layers + 1)  # value at the block's last position before the floor
+        after = [floors[0]] + [0.0] * layers
+        for l, kind in enumerate(kinds, start=1):
+            before[l] = after[l - 1] + (k if kind == "tree" else 0)
+            after[l] = max(floors[l], before[l])
+        best = max(best, offset + after[layers])
+        shift, new_floors = 0, [0.0] * (layers + 1)
+        for l, kind in enumerate(kinds, start=1):
+            if kind == "tree":
+                shift += 1
+                new_floors[l] = max(floors[l], 1 + before[l]) - shift
+            else:
+                new_floors[l] = max(floors[l], after[l - 1]) - shift
+        offset += shift
+        floors = new_floors
+        remaining -= 1 << k
+    value = floors[0]
+    for l in range(1, layers + 1):
+        value = max(floors[l], value)
+    return int(max(best, offset + value))
+
+
+def tree_units_function(kinds: tuple[str, ...]) -> type[sympy.Function]:
+    """A sympy function path_units(n) for this sequence of layer kinds (exact at integers)."""
+
+    class path_units(sympy.Function):  # noqa: N801 - reads like the math in formula strings
+        """Compositions on the deepest chain of scan-tree paths (see stacked_tree_units)."""
+
+        nargs = 1
+        layer_kinds = kinds
+
+        @classmethod
+        def eval(cls, n):
+            if n.is_Integer:
+                return sympy.Integer(stacked_tree_units(cls.layer_kinds, int(n)))
+            return None
+
+    return path_units
+
+
+def growth(kinds: tuple[str, ...], per_unit: dict[str, int], n: sympy.Symbol) -> sympy.Expr | None:
+    """G(n): the n-dependent part of the depth, or None when no exact form is derived.
+
+    kinds[l] in {'mix', 'tree', 'chain'}; per_unit maps 'tree' to the depth per composition
+    and 'chain' to the largest depth per loop step among the chain layers.
+    """
+    if "tree" in kinds and "chain" in kinds:
+        return None  # trees feeding chains: not derived (see the report)
+    if "chain" in kinds:
+        return per_unit["chain"] * n  # the deepest path runs the whole chain: s per step
+    if "tree" in kinds:
+        return per_unit["tree"] * tree_units_function(tuple(k if k == "tree" else "mix" for k in kinds))(n)
+    return sympy.Integer(0)
