@@ -5,7 +5,9 @@ and the powers A^k are constants the circuit generator computes (the uniformity 
 With C constant too, y_t = sum_j (C A^{t-j}) u_j + C A^t h_0 + D x_t, and when B is constant
 as well the kernel folds to K_k = C A^k B applied to the raw inputs. Either way every output
 is one 'add' over 'mul' gates: depth constant in n, size Theta(n^2).
-Structural zeros of the kernel (exactly 0.0, e.g. the off-diagonal of S4D) get no gate.
+Structural zeros of the kernel (e.g. the off-diagonal of S4D) get no gate. "Structural" is
+decided on the boolean sparsity pattern of A, B and C, never on float values, so a kernel
+entry that merely underflows to 0.0 at a large lag still gets its gate.
 """
 from __future__ import annotations
 
@@ -23,18 +25,35 @@ def _powers(A: np.ndarray, count: int) -> list[np.ndarray]:
     return powers
 
 
+def _patterns(A: np.ndarray, count: int) -> list[np.ndarray]:
+    """Boolean sparsity patterns of A^0 .. A^(count-1), from the pattern of A alone."""
+    step = (A != 0).astype(np.int64)
+    patterns = [np.eye(A.shape[0], dtype=bool)]
+    for _ in range(count - 1):
+        patterns.append((step @ patterns[-1].astype(np.int64)) > 0)
+    return patterns
+
+
+def _mask(left: np.ndarray, middle: np.ndarray, right: np.ndarray | None = None) -> np.ndarray:
+    """Pattern of left @ middle (@ right) as booleans."""
+    result = (left.astype(np.int64) @ middle.astype(np.int64)) > 0
+    return result if right is None else (result.astype(np.int64) @ right.astype(np.int64)) > 0
+
+
 def compile_fixed(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
     """Outputs (n rows of d_out nodes) of a linear recurrence with constant A."""
     n = len(z)
     A = numeric(bound.A)
-    powers = _powers(A, n + 1)
+    powers, patterns = _powers(A, n + 1), _patterns(A, n + 1)
     if bound.constant(bound.C):
         C = numeric(bound.C)
         parts = "D" if _kernel_reads_inputs(bound, z) else "uD"
         compilers = token_nodes(builder, token_program(bound, layer, parts), z)
-        return _folded_outputs(builder, bound, z, compilers, [C @ P for P in powers], layer)
+        CA = [C @ P for P in powers]
+        CA_pattern = [_mask(C != 0, P) for P in patterns]
+        return _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer)
     compilers = token_nodes(builder, token_program(bound, layer, "uCD"), z)
-    return _state_then_output(builder, bound, compilers, powers, layer)
+    return _state_then_output(builder, bound, compilers, powers, patterns, layer)
 
 
 def _kernel_reads_inputs(bound: BoundRecurrence, z: list[list[str]]) -> bool:
@@ -42,10 +61,15 @@ def _kernel_reads_inputs(bound: BoundRecurrence, z: list[list[str]]) -> bool:
     return bound.constant_B and len(z[0]) <= bound.state_size
 
 
-def _folded_outputs(builder, bound, z, compilers, CA, layer):
+def _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer):
     use_inputs = _kernel_reads_inputs(bound, z)
     sources = z if use_inputs else [compile_vector(c, bound.u) for c in compilers]
-    kernels = [M @ numeric(bound.B_matrix) for M in CA] if use_inputs else CA
+    if use_inputs:
+        B = numeric(bound.B_matrix)
+        kernels = [M @ B for M in CA]
+        masks = [_mask(M, B != 0) for M in CA_pattern]
+    else:
+        kernels, masks = CA, CA_pattern
     outputs = []
     for t in range(1, len(z) + 1):
         builder.at(layer, t)
@@ -54,14 +78,14 @@ def _folded_outputs(builder, bound, z, compilers, CA, layer):
         for o in range(kernels[0].shape[0]):
             terms = []
             for j in range(1, t + 1):
-                kernel = kernels[t - j]
+                kernel, mask = kernels[t - j], masks[t - j]
                 for i, source in enumerate(sources[j - 1]):
-                    if source is None or kernel[o, i] == 0:
+                    if source is None or not mask[o, i]:
                         continue
                     weight = builder.const(kernel[o, i].item(), name=f"L{layer}.K[k={t - j},o={o},i={i}]", role="kernel")
                     builder.at(layer, t)
                     terms.append(builder.mul(weight, source, name=f"L{layer}.Kx[t={t},j={j},o={o},i={i}]", role="Kx"))
-            if bound.h0 is not None and (CA[t] @ bound.h0)[o] != 0:
+            if bound.h0 is not None and _mask(CA_pattern[t], bound.h0[:, None] != 0)[o, 0]:
                 terms.append(builder.const((CA[t] @ bound.h0)[o].item(), name=f"L{layer}.CAh0[t={t},o={o}]", role="kernel"))
             if dx[o] is not None:
                 terms.append(dx[o])
@@ -72,7 +96,7 @@ def _folded_outputs(builder, bound, z, compilers, CA, layer):
     return outputs
 
 
-def _state_then_output(builder, bound, compilers, powers, layer):
+def _state_then_output(builder, bound, compilers, powers, patterns, layer):
     """C depends on the input: materialise h_t = sum_j A^{t-j} u_j, then y_t = C(x_t) h_t + D x_t."""
     S = bound.state_size
     us = [compile_vector(c, bound.u) for c in compilers]
@@ -85,12 +109,12 @@ def _state_then_output(builder, bound, compilers, powers, layer):
             for j in range(1, t + 1):
                 for r, source in enumerate(us[j - 1]):
                     weight = powers[t - j][s, r]
-                    if source is None or weight == 0:
+                    if source is None or not patterns[t - j][s, r]:
                         continue
                     const = builder.const(weight.item(), name=f"L{layer}.Apow[k={t - j},s={s},r={r}]", role="kernel")
                     builder.at(layer, t)
                     terms.append(builder.mul(const, source, name=f"L{layer}.Au[t={t},j={j},s={s},r={r}]", role="Au"))
-            if bound.h0 is not None and (powers[t] @ bound.h0)[s] != 0:
+            if bound.h0 is not None and _mask(patterns[t], bound.h0[:, None] != 0)[s, 0]:
                 terms.append(builder.const((powers[t] @ bound.h0)[s].item(), name=f"L{layer}.Ah0[t={t},s={s}]", role="kernel"))
             builder.at(layer, t)
             h_row.append(builder.add(terms, name=f"L{layer}.h[t={t},s={s}]", role="h") if terms

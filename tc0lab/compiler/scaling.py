@@ -41,8 +41,11 @@ def _formulas(stack: Stack):
 
 def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
     """Estimate the circuit's size from the formulas before building; refuse what won't fit."""
-    from tc0lab.compiler.formulas import estimate_nodes
-    estimate = estimate_nodes(stack, n)
+    from tc0lab.compiler.formulas import FormulaUnsupported, estimate_nodes
+    try:
+        estimate = estimate_nodes(stack, n)
+    except FormulaUnsupported:
+        return  # no formula for this structure: nothing to estimate from, so build as asked
     if estimate > max_nodes:
         gib = estimate * BYTES_PER_NODE / 2**30
         raise MemoryError(
