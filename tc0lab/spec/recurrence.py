@@ -68,8 +68,34 @@ def _undefined_symbols(exprs, allowed: set) -> set:
     return free - allowed
 
 
+class _Mixer:
+    """What every mixer shares: validation on construction, named parameter arrays, binding."""
+
+    kind = "mixer"
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SpecError(f"invalid {self.kind} {self.name!r}: " + "; ".join(problems))
+
+    @property
+    def d_in(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        return {name: array.shape for name, array in self.param_arrays.items()}
+
+    def parameters(self) -> set:
+        return {s for array in self.param_arrays.values() for s in array.flat}
+
+    def bind(self, arrays: Mapping[str, np.ndarray]) -> dict:
+        """Parameter values {Symbol: float} from named numpy arrays."""
+        return _bind(self.param_arrays, arrays)
+
+
 @dataclass(frozen=True, eq=False)
-class Recurrence:
+class Recurrence(_Mixer):
     """A recurrent mixer h_t = A(x) h_{t-1} + B(x) x, y_t = C(x) h_t + D x (Illusion Def. 2.1)."""
 
     name: str
@@ -82,14 +108,7 @@ class Recurrence:
     nonlinearity: str | None = None  # wraps the state update: h_t = f(A h + B x)
     h0: sympy.Matrix | None = None  # initial state (None: zero)
 
-    def __post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise SpecError(f"invalid recurrence {self.name!r}: " + "; ".join(problems))
-
-    @property
-    def d_in(self) -> int:
-        return len(self.inputs)
+    kind = "recurrence"
 
     @property
     def state_size(self) -> int:
@@ -98,13 +117,6 @@ class Recurrence:
     @property
     def d_out(self) -> int:
         return self.C.shape[0]
-
-    @property
-    def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        return {name: array.shape for name, array in self.param_arrays.items()}
-
-    def parameters(self) -> set:
-        return {s for array in self.param_arrays.values() for s in array.flat}
 
     def problems(self) -> list[str]:
         """Every structural problem of the spec (empty when it is valid)."""
@@ -134,13 +146,10 @@ class Recurrence:
             problems.append(f"undefined symbols (neither inputs nor declared parameters): {names}")
         return problems
 
-    def bind(self, arrays: Mapping[str, np.ndarray]) -> dict:
-        """Parameter values {Symbol: float} from named numpy arrays."""
-        return _bind(self.param_arrays, arrays)
 
 
 @dataclass(frozen=True, eq=False)
-class AttentionLayer:
+class AttentionLayer(_Mixer):
     """Softmax attention: y_t = sum_{j<=t} softmax_j(q_t . k_j * scale) v_j (causal)."""
 
     name: str
@@ -152,25 +161,11 @@ class AttentionLayer:
     param_arrays: ParamArrays = field(default_factory=dict)
     causal: bool = True
 
-    def __post_init__(self) -> None:
-        problems = self.problems()
-        if problems:
-            raise SpecError(f"invalid attention layer {self.name!r}: " + "; ".join(problems))
-
-    @property
-    def d_in(self) -> int:
-        return len(self.inputs)
+    kind = "attention layer"
 
     @property
     def d_out(self) -> int:
         return self.value.shape[0]
-
-    @property
-    def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        return {name: array.shape for name, array in self.param_arrays.items()}
-
-    def parameters(self) -> set:
-        return {s for array in self.param_arrays.values() for s in array.flat}
 
     def problems(self) -> list[str]:
         problems = []
@@ -185,8 +180,6 @@ class AttentionLayer:
             problems.append("undefined symbols: " + ", ".join(sorted(map(str, undefined))))
         return problems
 
-    def bind(self, arrays: Mapping[str, np.ndarray]) -> dict:
-        return _bind(self.param_arrays, arrays)
 
 
 Mixer = Union[Recurrence, AttentionLayer]
