@@ -96,3 +96,15 @@ def test_compile_never_imports_torch():
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip().endswith("NO-TORCH")
+
+
+def test_lower_threshold_verifies_and_reports_beside_the_model(tmp_path):
+    target = tmp_path / "lowered.graphml"
+    result = run("--arch", "mamba", "--layers", "1", "--n", "4,8", "--precision", "6", "--lower", "threshold",
+                 "--export", str(target), "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["lowered"]
+    assert [r["verified"] for r in rows] == [True, True]
+    assert rows[0]["measured_depth"] == rows[1]["measured_depth"] <= rows[0]["model_depth"]
+    assert all(0 < r["ratio"] <= 1 for r in rows)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lowered-mamba-n4.graphml", "lowered-mamba-n8.graphml"]
