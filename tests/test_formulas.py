@@ -1,4 +1,4 @@
-"""The symbolic formulas equal circuits built at other n (differential: formulas use n <= 3 only)."""
+"""The symbolic formulas equal circuits built at other n, L, d, N (differential: formulas use n <= 3 only)."""
 from __future__ import annotations
 
 import time
@@ -8,9 +8,11 @@ import pytest
 import sympy
 from hypothesis import given, settings, strategies as st
 
+from tc0lab.compiler import formula_zoo
 from tc0lab.compiler.compiling import compile_circuit
-from tc0lab.compiler.formula_depth import stacked_tree_units
-from tc0lab.compiler.formulas import estimate_nodes, formulas_for
+from tc0lab.circuit.measure import depths
+from tc0lab.compiler.formula_depth import prefix_depths, scan_units, stacked_tree_units
+from tc0lab.compiler.formulas import estimate_nodes, formulas_for, zoo_formulas
 from tc0lab.spec import zoo
 from tc0lab.spec.functions import sigmoid
 from tc0lab.spec.recurrence import Recurrence, Stack, input_symbols, symbol_array
@@ -134,3 +136,101 @@ def test_query_at_a_million_is_fast_and_consistent(arch: str) -> None:
     assert time.perf_counter() - started < 1.0
     assert values["nodes"] == sum(values["gates_by_op"].values())
     assert values["depth_threshold"] >= values["depth_arithmetic"] > 0
+
+
+# ---- formulas in n, L, d, N, p for the zoo ---------------------------------------------------
+# zoo_formulas derives sizes from the zoo's definitions and measures depth offsets on
+# zoo.stack(arch, 3, d, N, seed=0) at (d, N) = (2, 2) (s4: also (3, 2)); the builds below use
+# seed 7, L = 1..4 and other (d, N), so nothing they measure was used to make the formulas.
+HELD_OUT = ((1, 2, 2), (2, 3, 2), (3, 2, 3), (4, 3, 4))  # (L, d, N)
+
+
+@pytest.mark.parametrize("arch", zoo.ARCHS)
+def test_general_formulas_equal_fresh_builds(arch: str) -> None:
+    formulas = zoo_formulas(arch)
+    for layers, d, N in HELD_OUT:
+        stack = zoo.stack(arch, layers, d, N, seed=7)
+        for n in (1, 2, 5, 7):
+            measured = compile_circuit(stack, n).measure(9).as_dict()
+            assert formulas.at(n, 9, layers=layers, d_model=d, d_state=N) == measured, (arch, layers, d, N, n)
+
+
+@given(st.sampled_from(zoo.ARCHS), st.integers(1, 4), st.integers(2, 4), st.integers(2, 4), st.integers(1, 9),
+       st.integers(1, 16))
+@settings(max_examples=20, deadline=None)
+def test_general_formulas_at_random_points(arch: str, layers: int, d: int, N: int, n: int, bits: int) -> None:
+    stack = zoo.stack(arch, layers, d, N, seed=11)
+    measured = compile_circuit(stack, n).measure(bits).as_dict()
+    assert zoo_formulas(arch).at(n, bits, layers=layers, d_model=d, d_state=N) == measured
+
+
+@pytest.mark.parametrize("arch", zoo.ARCHS)
+def test_general_formulas_hold_down_to_the_stated_minimum(arch: str) -> None:
+    """At the smallest (d, N) of the derivation they hold; below it at() refuses."""
+    low_d, low_n = formula_zoo.min_sizes(arch)
+    formulas = zoo_formulas(arch)
+    stack = zoo.stack(arch, 2, low_d, low_n, seed=5)
+    for n in (1, 3, 6):
+        assert formulas.at(n, 8, layers=2, d_model=low_d, d_state=low_n) == compile_circuit(stack, n).measure(8).as_dict()
+    if low_d > 1:
+        with pytest.raises(ValueError, match="outside the derived domain"):
+            formulas.at(4, 8, layers=2, d_model=low_d - 1, d_state=low_n)
+    with pytest.raises(ValueError, match="pass it to at"):
+        formulas.at(4, 8)
+
+
+def test_zoo_stacks_below_the_minimum_keep_exact_numeric_formulas() -> None:
+    stack = zoo.stack("deltanet", 2, 2, 1)  # N = 1: a 1 x 1 transition is diagonal, another construction
+    assert formulas_for(stack).general is None
+    assert_matches(stack, (1, 4, 9))
+
+
+@pytest.mark.parametrize("arch", zoo.ARCHS)
+def test_zoo_stack_strings_are_in_n_L_d_N_p(arch: str) -> None:
+    formulas = formulas_for(zoo.stack(arch, 4))
+    assert formulas.general is not None
+    strings = formulas.as_strings()
+    names = set().union(*(sympy.sympify(text, locals=_FORMULA_NAMES).free_symbols for text in strings.values()))
+    # N is absent where it cancels: s4d's kernel C A^k B is d x d diagonal whatever N, and attention has no state
+    assert {"n", "L", "d", "p"} <= {s.name for s in names} <= {"n", "L", "d", "N", "p"}
+    assert "derived" in formulas.provenance and "measured" in formulas.provenance
+
+
+_FORMULA_NAMES = {"scan_units": sympy.Function("scan_units"), "bit_ones_below": sympy.Function("bit_ones_below"),
+                  "N": sympy.Symbol("N"), "L": sympy.Symbol("L")}
+
+
+def _with_equal_weights(stack: Stack, layer: int) -> Stack:
+    """The stack with two of one layer's W_delta weights made equal: one shared const fewer there."""
+    W_delta = stack.blocks[layer].mixer.param_arrays["W_delta"]
+    values = [dict(v) for v in stack.values]
+    values[layer][W_delta[0, 1]] = values[layer][W_delta[0, 0]]
+    return Stack(stack.blocks, tuple(values), positions=stack.positions, arch=stack.arch)
+
+
+def test_coinciding_values_fall_back_to_the_numeric_formulas() -> None:
+    """Per-layer counts differ when random values coincide: no L * (one layer) claim then."""
+    stack = _with_equal_weights(zoo.stack("mamba", 3, seed=2), layer=1)
+    formulas = formulas_for(stack)
+    assert formulas.general is None
+    assert_matches(stack, (1, 2, 5))
+    generic = zoo_formulas("mamba").at(5, 7, layers=3, d_model=2, d_state=2)
+    assert formulas.at(5, 7)["gates_by_op"]["const"] == generic["gates_by_op"]["const"] - 1
+
+
+def test_general_query_at_a_million_is_fast() -> None:
+    formulas = zoo_formulas("mamba")
+    started = time.perf_counter()
+    values = formulas.at(10**6, 40, layers=4, d_model=8, d_state=16)
+    assert time.perf_counter() - started < 1.0
+    assert values["nodes"] == sum(values["gates_by_op"].values())
+    assert values["gates_by_op"]["lookup"] >= 4 * 8 * 16 * (10**6 * (10**6 - 1) // 2)  # one exp per (c, s, t, j < t)
+
+
+def test_prefix_depths_end_at_the_measured_depth_and_scan_units_shortcuts_hold() -> None:
+    graph = compile_circuit(zoo.stack("ids4", 3), 6).graph
+    assert prefix_depths(graph)[-1] == depths(graph)
+    L = sympy.Symbol("L", positive=True, integer=True)
+    for layers in range(1, 7):  # the symbolic rules scan_units(1, L) = 0 and scan_units(2, L) = L
+        assert scan_units(1, L).subs(L, layers) == stacked_tree_units(("tree",) * layers, 1)
+        assert scan_units(2, L).subs(L, layers) == stacked_tree_units(("tree",) * layers, 2)

@@ -19,10 +19,17 @@ position 1) are read from circuits compiled at n = 1, 2 (measured). For stacks o
 and constant-depth mixers, G(n) = c * path_units(n) where path_units is the largest number
 of compositions on a chain of paths through the stacked trees ending at a position < n,
 computed exactly by a recursion over the set bits of n - 1 (`stacked_tree_units`, O(L log n)).
+For L identical scan-tree layers with L a symbol, `scan_units(n, L)` is the same number.
+`prefix_depths(graph)` measures the depth of every layer prefix of one compiled stack (the
+zoo formulas fit depth = a + b L on them).
 """
 from __future__ import annotations
 
 import sympy
+
+from tc0lab.circuit import nodes as K
+from tc0lab.circuit.cost import COST_MODEL
+from tc0lab.circuit.measure import topological_order
 
 NEG = float("-inf")
 
@@ -84,6 +91,51 @@ def tree_units_function(kinds: tuple[str, ...]) -> type[sympy.Function]:
     return path_units
 
 
+class scan_units(sympy.Function):  # noqa: N801 - reads like the math in formula strings
+    """scan_units(n, L): path_units(n) of L stacked scan trees (stacked_tree_units), exact at integers."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, n, layers):
+        if n.is_Integer and layers.is_Integer:
+            return sympy.Integer(stacked_tree_units(("tree",) * int(layers), int(n)))
+        if n == 1:
+            return sympy.Integer(0)
+        if n == 2:  # one composition per tree: at most 1 per layer, and position 2 passes it in every layer
+            return layers
+        return None
+
+
+def prefix_depths(graph) -> list[tuple[int, int]]:
+    """(arithmetic, threshold) depth of the first l layers, for l = 0..L (same rule as measure.depths).
+
+    The first l layers of a compiled stack are exactly the nodes with layer <= l (layers
+    only read earlier layers), so one pass over a compiled L-layer stack measures the
+    depth of every shorter stack with the same blocks and values.
+    """
+    gate_depth = {op: entry.depth for op, entry in COST_MODEL.items()}
+    arithmetic: dict = {}
+    threshold: dict = {}
+    deepest: dict = {}
+    for node in topological_order(graph):
+        attrs = graph._node[node]
+        args, op = attrs[K.ARGS], attrs[K.OP]
+        if args:
+            a, t = max(arithmetic[u] for u in args) + 1, max(threshold[u] for u in args) + gate_depth[op]
+        else:
+            a, t = (0 if op in K.SOURCE_OPS else 1), gate_depth[op]
+        arithmetic[node], threshold[node] = a, t
+        best = deepest.setdefault(attrs[K.LAYER], [0, 0])
+        best[0], best[1] = max(best[0], a), max(best[1], t)
+    result, running = [], (0, 0)
+    for layer in range(max(deepest, default=0) + 1):
+        best = deepest.get(layer, (0, 0))
+        running = (max(running[0], best[0]), max(running[1], best[1]))
+        result.append(running)
+    return result
+
+
 def growth(kinds: tuple[str, ...], per_unit: dict[str, int], n: sympy.Symbol) -> sympy.Expr | None:
     """G(n): the n-dependent part of the depth, or None when no exact form is derived.
 
@@ -97,3 +149,10 @@ def growth(kinds: tuple[str, ...], per_unit: dict[str, int], n: sympy.Symbol) ->
     if "tree" in kinds:
         return per_unit["tree"] * tree_units_function(tuple(k if k == "tree" else "mix" for k in kinds))(n)
     return sympy.Integer(0)
+
+
+def uniform_growth(kind: str, per_unit: dict[str, int], n: sympy.Symbol, layers: sympy.Symbol) -> sympy.Expr:
+    """G(n, L) for L identical layers of one kind: growth() with the layer count a symbol."""
+    if kind == "tree":
+        return per_unit["tree"] * scan_units(n, layers)
+    return per_unit["chain"] * n if kind == "chain" else sympy.Integer(0)

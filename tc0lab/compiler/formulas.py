@@ -1,4 +1,4 @@
-"""Symbolic size and depth of a compiled stack as sympy expressions in n and p.
+"""Symbolic size and depth of a compiled stack as sympy expressions in n and p (and L, d, N for the zoo).
 
 `formulas_for(stack)` returns exact formulas for arithmetic depth, threshold depth, gates by
 op, edges, nodes and threshold gates of `compile_circuit(stack, n)` at precision p, for
@@ -15,7 +15,18 @@ every n >= 1, without building the circuit at that n. What is derived and what i
             depth at n = 1 and 2 (the offsets of the depth formula). Depth at n = 3 is
             measured too and checked against the formula before it is returned.
 
-Tests compare the formulas with circuits built at other n (tests/test_formulas.py).
+`zoo_formulas(arch)` gives the same quantities for a zoo architecture as formulas in n, L, d,
+N and p: the per-layer structure is derived by hand from the zoo's definitions
+(`formula_zoo.py`; valid from small sizes on, see `formula_zoo.min_sizes`), a stack of L
+identical blocks costs the embedding plus L times one layer, and the depth offsets are
+a + b L, measured on the layer prefixes of a compiled stack (l = 1, 2 fit a and b; every
+further layer is checked). For a zoo stack, `formulas_for` uses them (`StackFormulas.general`)
+once it has checked that every layer's measured token gates, constants and mixer shape
+equal the derived ones at the stack's (d, N) (random values that coincide would break
+this; then the numeric path above is used), and that the depth of every layer prefix at
+n = 1, 2, 3 equals the formula; `as_strings()` then shows the formulas in n, L, d, N, p.
+
+Tests compare the formulas with circuits built at other n, L, d and N (tests/test_formulas.py).
 `estimate_nodes(stack, n)` uses the node formula to refuse an n that would not fit, before
 anything is built at that n.
 """
@@ -29,15 +40,15 @@ import sympy
 
 from tc0lab.circuit import nodes as K
 from tc0lab.circuit.cost import COST_MODEL, p
-from tc0lab.circuit.measure import depths
 from tc0lab.compiler import formula_counts as counts
 from tc0lab.compiler.compiling import compile_circuit, construction_for
 from tc0lab.compiler.expr_to_gates import bind
-from tc0lab.compiler.formula_depth import growth
+from tc0lab.compiler.formula_depth import growth, prefix_depths
 from tc0lab.compiler.recurrence_terms import bind_recurrence
 from tc0lab.spec.recurrence import Stack
 
 n = counts.n
+L = sympy.Symbol("L", positive=True, integer=True)
 TOKEN_ROLES = ("sum", "mul", "f")  # roles of the gates ExpressionCompiler makes for a token's expressions
 SHARED_CONSTANT_ROLE = "const"  # ExpressionCompiler.const: one per distinct value per layer
 DEPTH_KIND = {"lti-kernel": "mix", "diagonal-decay": "mix", "softmax-attention": "mix",
@@ -47,7 +58,7 @@ FormulaUnsupported = counts.FormulaUnsupported
 
 @dataclass
 class StackFormulas:
-    """Exact formulas for one stack; evaluate with `at(n, precision_bits)`."""
+    """Exact formulas for one stack (or, from zoo_formulas, one architecture); evaluate with `at`."""
 
     depth_arithmetic: sympy.Expr
     depth_threshold: sympy.Expr
@@ -55,17 +66,24 @@ class StackFormulas:
     edges: sympy.Expr
     threshold_gates: sympy.Expr
     nodes: sympy.Expr
-    layers: int
-    d_model: int
+    layers: int | None
+    d_model: int | None
     constructions: list[str]
     provenance: str
     symbols: dict[str, sympy.Symbol] = field(default_factory=lambda: {"n": n, "p": p})
+    general: "StackFormulas | None" = None  # the same stack's formulas in n, L, d, N, p (zoo stacks)
+    minimum: tuple[int, int] = (1, 1)  # smallest (d, N) where formulas in d and N hold
 
-    def at(self, length: int, precision_bits: int) -> dict:
-        """Integer values at n = length and p = precision_bits (same keys as a Measurement)."""
+    def at(self, length: int, precision_bits: int, layers: int | None = None, d_model: int | None = None,
+           d_state: int | None = None) -> dict:
+        """Integer values at n = length and p = precision_bits (same keys as a Measurement).
+
+        layers, d_model and d_state are needed only by formulas that have L, d, N as symbols.
+        """
         if length < 1 or precision_bits < 1:
             raise ValueError(f"need n >= 1 and precision >= 1 bit, got n={length}, p={precision_bits}")
         values = {n: sympy.Integer(length), p: sympy.Integer(precision_bits)}
+        values.update(self._sizes(layers, d_model, d_state))
 
         def value(expr: sympy.Expr) -> int | None:
             if expr is sympy.nan:  # depth of trees feeding chains: not derived (None, see provenance)
@@ -78,7 +96,23 @@ class StackFormulas:
                 "gates_by_op": {op: c for op, c in gates.items() if c}, "threshold_gates": value(self.threshold_gates),
                 "edges": value(self.edges), "nodes": value(self.nodes)}
 
+    def _sizes(self, layers: int | None, d_model: int | None, d_state: int | None) -> dict:
+        given = {"L": layers, "d": d_model, "N": d_state}
+        lowest = {"L": 1, "d": self.minimum[0], "N": self.minimum[1]}
+        sizes = {}
+        for name, symbol in self.symbols.items():
+            if name in given:
+                if given[name] is None:
+                    raise ValueError(f"these formulas have {name} as a symbol: pass it to at()")
+                if given[name] < lowest[name]:
+                    raise ValueError(f"{name}={given[name]} is outside the derived domain {name} >= {lowest[name]}")
+                sizes[symbol] = sympy.Integer(given[name])
+        return sizes
+
     def as_strings(self) -> dict[str, str]:
+        """The formulas as text: the general ones (n, L, d, N, p) when attached, else these."""
+        if self.general is not None:
+            return self.general.as_strings()
         strings = {"depth_arithmetic": str(self.depth_arithmetic), "depth_threshold": str(self.depth_threshold),
                    "edges": str(self.edges), "threshold_gates": str(self.threshold_gates), "nodes": str(self.nodes)}
         strings.update({f"gates[{op}]": str(expr) for op, expr in sorted(self.gates_by_op.items())})
@@ -86,21 +120,22 @@ class StackFormulas:
 
 
 @dataclass
-class _SmallCircuits:
+class SmallCircuits:
     """What is read off the stack compiled at n = 1, 2, 3."""
 
     tokens: dict  # (layer, t) -> (Counter of (op, fan-in), edges) of per-token gates, t in {1, 2}
     shared_constants: dict  # (layer, n) -> count of per-layer shared constants, n in {1, 2}
-    depth: dict  # n -> (arithmetic, threshold)
+    depth: dict  # n -> [(arithmetic, threshold) of the first l layers for l = 0..L]
 
 
-def _read_small(stack: Stack) -> _SmallCircuits:
+@functools.lru_cache(maxsize=64)
+def read_small(stack: Stack) -> SmallCircuits:
     tokens: dict = {}
     shared: Counter = Counter()
     depth = {}
     for length in (1, 2, 3):
         graph = compile_circuit(stack, length).graph
-        depth[length] = depths(graph)
+        depth[length] = prefix_depths(graph)
         if length == 3:
             continue
         for node, attrs in graph._node.items():
@@ -111,26 +146,37 @@ def _read_small(stack: Stack) -> _SmallCircuits:
                 histogram, edges = tokens.setdefault((layer, attrs[K.T]), (Counter(), [0]))
                 histogram[attrs[K.OP], len(attrs[K.ARGS])] += 1
                 edges[0] += len(set(attrs[K.ARGS]))
-    return _SmallCircuits({key: (h, e[0]) for key, (h, e) in tokens.items()}, dict(shared), depth)
+    return SmallCircuits({key: (h, e[0]) for key, (h, e) in tokens.items()}, dict(shared), depth)
 
 
-def _mixer_tally(block, values: dict, construction: str) -> tuple[counts.Tally, sympy.Expr]:
-    """Derived gates of the sequence construction (no per-token work), and its own constants."""
+_TALLY = {counts.DiagonalShape: counts.diagonal, counts.ScanShape: counts.scan_tree,
+          counts.ChainShape: counts.chain, counts.AttentionShape: counts.attention}
+
+
+def mixer_shape(block, values: dict, construction: str):
+    """The numeric shape of the sequence construction (and, for LTI with C(x), its output rows)."""
     mixer = block.mixer
     if construction == "softmax-attention":
         query, key, value = (bind(list(matrix), values) for matrix in (mixer.query, mixer.key, mixer.value))
-        return counts.attention(query, key, value, mixer.causal), sympy.Integer(0)
+        return counts.attention_shape(query, key, value, mixer.causal), None
     bound = bind_recurrence(mixer, values)
     if construction == "lti-kernel":
-        return counts.fixed(bound, mixer.d_in)
-    derive = {"diagonal-decay": counts.diagonal, "scan-tree": counts.scan_tree, "sequential-chain": counts.chain}
-    tally, constants = derive[construction](bound)
-    return tally, sympy.Integer(constants)
+        return counts.fixed_shape(bound, mixer.d_in)
+    derive = {"diagonal-decay": counts.diagonal_shape, "scan-tree": counts.scan_tree_shape,
+              "sequential-chain": counts.chain_shape}
+    return derive[construction](bound), None
 
 
-def _layer_tally(stack: Stack, layer: int, small: _SmallCircuits, construction: str) -> counts.Tally:
+def mixer_tally(shape, rows) -> tuple[counts.Tally, sympy.Expr]:
+    """Derived gates of the sequence construction (no per-token work), and its own constants."""
+    if isinstance(shape, counts.KernelShape):
+        return counts.fixed(shape, rows)
+    return _TALLY[type(shape)](shape)
+
+
+def _layer_tally(stack: Stack, layer: int, small: SmallCircuits, construction: str) -> counts.Tally:
     block, values = stack.blocks[layer - 1], stack.values[layer - 1]
-    tally, constants = _mixer_tally(block, values, construction)
+    tally, constants = mixer_tally(*mixer_shape(block, values, construction))
     empty = (Counter(), 0)
     first, later = small.tokens.get((layer, 1), empty), small.tokens.get((layer, 2), empty)
     tally.add_histogram(*first, times=1)
@@ -140,12 +186,12 @@ def _layer_tally(stack: Stack, layer: int, small: _SmallCircuits, construction: 
     return tally
 
 
-def _input_tally(stack: Stack) -> counts.Tally:
+def input_tally(width: sympy.Expr, positions: str | None) -> counts.Tally:
     tally = counts.Tally()
-    tally.add("input", n * stack.d, 0)
-    if stack.positions == "sinusoidal":
-        tally.add("const", n * stack.d, 0)  # pos[t, i]: one named constant per position and coordinate
-        tally.add("add", n * stack.d, 2)  # x + pos
+    tally.add("input", n * width, 0)
+    if positions == "sinusoidal":
+        tally.add("const", n * width, 0)  # pos[t, i]: one named constant per position and coordinate
+        tally.add("add", n * width, 2)  # x + pos
     return tally
 
 
@@ -168,16 +214,14 @@ def _depth_formula(measured: dict, grow: sympy.Expr | None, which: int) -> tuple
     """Piecewise(d(1) at n = 1; d(2) + G(n) - G(2) beyond), and whether n = 3 agrees."""
     if grow is None:
         return sympy.nan, False
-    general = measured[2][which] + grow - grow.subs(n, 2)
-    formula = sympy.Piecewise((measured[1][which], sympy.Eq(n, 1)), (general, True))
-    return formula, int(general.subs(n, 3)) == measured[3][which]
+    total = {length: prefixes[-1] for length, prefixes in measured.items()}
+    general = total[2][which] + grow - grow.subs(n, 2)
+    formula = sympy.Piecewise((total[1][which], sympy.Eq(n, 1)), (general, True))
+    return formula, int(general.subs(n, 3)) == total[3][which]
 
 
-@functools.lru_cache(maxsize=64)
-def _formulas_cached(stack: Stack) -> StackFormulas:
-    constructions = [construction_for(block.mixer) for block in stack.blocks]
-    small = _read_small(stack)
-    total = _input_tally(stack)
+def _numeric(stack: Stack, small: SmallCircuits, constructions: list[str]) -> StackFormulas:
+    total = input_tally(stack.d, stack.positions)
     for layer, construction in enumerate(constructions, start=1):
         total.merge(_layer_tally(stack, layer, small, construction))
     kinds = tuple(DEPTH_KIND[c] for c in constructions)
@@ -186,9 +230,8 @@ def _formulas_cached(stack: Stack) -> StackFormulas:
     depth_t, ok_t = _depth_formula(small.depth, growth(kinds, unit_threshold, n), 1)
     gates = {op: sympy.expand(expr) for op, expr in total.gates.items() if expr != 0}
     nodes = sympy.expand(sum(gates.values(), sympy.Integer(0)))
-    provenance = _provenance(kinds, ok_a and ok_t)
     return StackFormulas(depth_a, depth_t, gates, sympy.expand(total.edges), sympy.expand(total.threshold),
-                         nodes, stack.layers, stack.d, constructions, provenance)
+                         nodes, stack.layers, stack.d, constructions, _provenance(kinds, ok_a and ok_t))
 
 
 def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
@@ -202,8 +245,23 @@ def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
             f"depth: d(1), d(2) measured, growth derived per layer ({parts}); {depth_note}")
 
 
+@functools.lru_cache(maxsize=64)
+def _formulas_cached(stack: Stack) -> StackFormulas:
+    from tc0lab.compiler import formula_general  # it builds on this module's readers
+    constructions = [construction_for(block.mixer) for block in stack.blocks]
+    small = read_small(stack)
+    general = formula_general.general_for(stack, small, constructions)
+    formulas = _numeric(stack, small, constructions) if general is None else formula_general.specialise(general, stack)
+    formulas.general = general
+    return formulas
+
+
 def formulas_for(stack: Stack) -> StackFormulas:
-    """Exact formulas in n and p for any stack the compiler accepts (see the module docstring)."""
+    """Exact formulas in n and p for any stack the compiler accepts (see the module docstring).
+
+    For a zoo stack whose every layer matches the derived structure, `.general` holds the
+    formulas in n, L, d, N, p and `as_strings()` shows those.
+    """
     return _formulas_cached(stack)
 
 
@@ -211,3 +269,9 @@ def estimate_nodes(stack: Stack, length: int) -> int:
     """Nodes of compile_circuit(stack, length), from the formula: nothing is built at that n."""
     formulas = formulas_for(stack)
     return int(formulas.nodes.xreplace({n: sympy.Integer(length)}).doit())
+
+
+def zoo_formulas(arch: str) -> StackFormulas:
+    """Formulas in n, L, d, N, p for a zoo architecture; see `formula_general.zoo_formulas`."""
+    from tc0lab.compiler import formula_general
+    return formula_general.zoo_formulas(arch)
