@@ -76,3 +76,8 @@ def test_growth_classifier_on_known_shapes():
     assert classify_growth(ns, [3 + 2 * (n.bit_length() - 1) for n in ns]) == "logarithmic"
     assert classify_growth(ns, [7 * n + 1 for n in ns]) == "linear"
     assert classify_growth(ns, [n * n for n in ns]) == "quadratic"
+
+
+def test_two_points_cannot_tell_growth_apart():
+    assert classify_growth([8, 16], [3, 5]).startswith("undetermined")
+    assert classify_growth([8, 16], [4, 4]) == "constant"

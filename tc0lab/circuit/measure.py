@@ -120,6 +120,8 @@ def measure(graph: nx.DiGraph, precision_bits: int) -> Measurement:
 def classify_growth(ns: list[int], values: list[float]) -> str:
     """Classify measured points as constant, logarithmic, linear, n log n, quadratic or cubic.
 
+    Non-constant points need at least three lengths to be told apart.
+
     Depth: 'constant' when all points are equal; otherwise the better least-squares fit of
     a + b*log2(n) versus a + b*n. Sizes: the log-log slope (1, 2, 3 -> linear, quadratic,
     cubic), with 'n log n' when a + b*n*log2(n) fits better than both neighbours.
@@ -129,6 +131,8 @@ def classify_growth(ns: list[int], values: list[float]) -> str:
     ns_arr, v = np.asarray(ns, dtype=float), np.asarray(values, dtype=float)
     if np.all(v == v[0]):
         return "constant"
+    if len(ns) < 3:
+        return "undetermined (needs 3 or more lengths)"  # any two points fit every two-parameter curve
     candidates = {"logarithmic": np.log2(ns_arr), "linear": ns_arr, "n log n": ns_arr * np.log2(ns_arr),
                   "quadratic": ns_arr**2, "cubic": ns_arr**3}
     residuals = {}
