@@ -28,7 +28,8 @@ def _compiled(inputs: tuple, exprs: tuple):
 
 def _token_function(inputs: tuple, exprs, values: dict):
     """A numpy function of one token for expressions with parameters substituted."""
-    bound = tuple(sympy.sympify(e).xreplace({s: sympy.Float(v) for s, v in values.items()}) for e in exprs)
+    replacement = {s: sympy.Float(v) for s, v in values.items()}  # built once, not per expression
+    bound = tuple(sympy.sympify(e).xreplace(replacement) for e in exprs)
     function = _compiled(tuple(inputs), bound)
 
     def evaluate(token: np.ndarray) -> np.ndarray:

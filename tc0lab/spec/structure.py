@@ -8,8 +8,9 @@ the verdict). Everything is decided from the sympy matrices:
     commuting   [A(x), A(x')] = 0 for two independent copies of the input symbols (Thm 4.6)
     general     none of the above (non-commuting)     -> scan tree, witness search
 
-The commutator test first evaluates at random points (a non-zero value disproves
-commutation for certain), then tries to prove the zero symbolically with simplify.
+The tests evaluate A(x) numerically first (`tc0lab.spec.numeric`, only the structurally
+non-zero entries): a non-zero off-diagonal entry or commutator at a random point disproves
+for certain; only then does sympy try to prove the zero symbolically with simplify.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from tc0lab.spec.functions import lambdify_modules
+from tc0lab.spec.numeric import point, random_values, transition_function
 from tc0lab.spec.recurrence import Recurrence
 
 
@@ -35,30 +36,23 @@ def depends_on_input(matrix: sympy.Matrix, inputs) -> bool:
     return bool(matrix.free_symbols & set(inputs))
 
 
-def _numeric_samples(matrix: sympy.Matrix, inputs, trials: int = 3, seed: int = 0) -> tuple[list, list]:
-    """Evaluate the matrix at random inputs x and x' sharing the same random parameters."""
-    parameters = sorted(matrix.free_symbols - set(inputs), key=str)
-    inputs = list(inputs)
-    function = sympy.lambdify(inputs + parameters, matrix, modules=lambdify_modules())
+def _samples(rec: Recurrence, count: int, seed: int) -> list[list[float]]:
     rng = np.random.default_rng(seed)
-    first, second = [], []
-    for _ in range(trials):
-        theta = list(rng.normal(0, 1, size=len(parameters)))
-        first.append(np.asarray(function(*rng.normal(0, 1, size=len(inputs)), *theta), dtype=complex))
-        second.append(np.asarray(function(*rng.normal(0, 1, size=len(inputs)), *theta), dtype=complex))
-    return first, second
+    return [point(rec, rng.normal(0.0, 1.0, size=rec.d_in), random_values(rec, rng)) for _ in range(count)]
 
 
-def is_diagonal(matrix: sympy.Matrix, inputs=()) -> bool:
-    """True when every off-diagonal entry is identically zero (numeric screen, then simplify)."""
-    rows, cols = matrix.shape
-    off_diagonal = [(i, j) for i in range(rows) for j in range(cols) if i != j and matrix[i, j] != 0]
+def is_diagonal(rec: Recurrence, seed: int = 0) -> bool:
+    """True when every off-diagonal entry of A(x) is identically zero (numeric screen, then simplify)."""
+    rows, cols = rec.A.shape
+    off_diagonal = [rec.A[i, j] for i in range(rows) for j in range(cols) if i != j and rec.A[i, j] != 0]
     if not off_diagonal:
         return True
-    samples, _ = _numeric_samples(matrix, inputs, trials=2)
-    if any(abs(sample[i, j]) > 1e-12 for sample in samples for i, j in off_diagonal):
-        return False
-    return all(sympy.simplify(matrix[i, j]) == 0 for i, j in off_diagonal)
+    A = transition_function(rec)
+    for values in _samples(rec, 3, seed):
+        matrix = A(values)
+        if np.any(np.abs(matrix - np.diag(np.diag(matrix))) > 1e-12):
+            return False
+    return all(sympy.simplify(entry) == 0 for entry in off_diagonal)
 
 
 def _primed(inputs) -> dict:
@@ -72,14 +66,18 @@ def commutator(rec: Recurrence) -> sympy.Matrix:
     return A * A_primed - A_primed * A
 
 
-def commutator_numerically_zero(rec: Recurrence, trials: int = 3, seed: int = 0, tol: float = 1e-9) -> bool:
-    """[A(x), A(x')] at random inputs and parameters; False is a certain 'no'."""
-    first, second = _numeric_samples(rec.A, rec.inputs, trials, seed)
-    for a, b in zip(first, second):
-        difference = a @ b - b @ a
-        if np.max(np.abs(difference)) > tol * max(1.0, np.max(np.abs(a)) * np.max(np.abs(b))):
-            return False
-    return True
+def numeric_commutator(rec: Recurrence, trials: int = 3, seed: int = 0) -> float:
+    """The largest |[A(x), A(x')]| entry over random inputs and parameters, relative to |A|^2."""
+    A = transition_function(rec)
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    for _ in range(trials):
+        values = random_values(rec, rng)
+        left = A(point(rec, rng.normal(0.0, 1.0, size=rec.d_in), values))
+        right = A(point(rec, rng.normal(0.0, 1.0, size=rec.d_in), values))
+        scale = max(1.0, float(np.max(np.abs(left))) * float(np.max(np.abs(right))))
+        worst = max(worst, float(np.max(np.abs(left @ right - right @ left))) / scale)
+    return worst
 
 
 def commutator_symbolically_zero(rec: Recurrence) -> bool:
@@ -93,23 +91,28 @@ def commutator_symbolically_zero(rec: Recurrence) -> bool:
     return True
 
 
-def analyze(rec: Recurrence) -> Structure:
-    """Classify A(x) as fixed, diagonal, commuting or general, with the evidence."""
+def analyze(rec: Recurrence, seed: int = 0) -> Structure:
+    """Classify A(x) as fixed, diagonal, commuting or general, with the evidence.
+
+    Cheap refutations come first (a non-zero numeric value is a certain "no"); sympy is asked
+    for a proof only when every numeric sample agrees.
+    """
     nonlinear = rec.nonlinearity is not None
     if not depends_on_input(rec.A, rec.inputs):
         return Structure("fixed", nonlinear, "constant matrices commute with themselves",
-                         "A does not depend on the input")
-    if is_diagonal(rec.A, rec.inputs):
+                         "A contains no input symbol")
+    if is_diagonal(rec, seed):
         return Structure("diagonal", nonlinear, "diagonal matrices commute",
-                         "A(x) is diagonal for every input")
-    if not commutator_numerically_zero(rec):
-        return Structure("general", nonlinear, "the commutator is non-zero at a random point",
+                         "every off-diagonal entry of A(x) is 0")
+    size = numeric_commutator(rec, seed=seed)
+    if size > 1e-9:
+        return Structure("general", nonlinear, f"[A(x), A(x')] is non-zero at random inputs (max entry {size:.3g})",
                          "A(x) and A(x') do not commute")
     if commutator_symbolically_zero(rec):
-        return Structure("commuting", nonlinear, "sympy simplifies [A(x), A(x')] to 0",
+        return Structure("commuting", nonlinear,
+                         "sympy simplifies [A(x), A(x')] to 0 over two independent copies of the input symbols",
                          "A(x) and A(x') commute for all inputs")
-    return Structure("general", nonlinear,
-                     "the commutator vanishes at random points but sympy could not prove it zero",
+    return Structure("general", nonlinear, "[A(x), A(x')] vanishes at random points, but sympy could not prove it 0",
                      "commutation unproven")
 
 
