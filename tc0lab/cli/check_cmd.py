@@ -1,0 +1,66 @@
+"""`tc0lab check`: TC0 / NC1-hard / open verdicts for zoo layers, and predictions for the probe."""
+from __future__ import annotations
+
+import click
+
+from tc0lab.cli.common import emit_json, json_option, library_errors, log
+
+
+def _arch_names(arch: str) -> list[str]:
+    from tc0lab.spec.zoo import ARCHS
+    return list(ARCHS) if arch == "all" else [arch]
+
+
+def _verdict_text(v: dict) -> str:
+    lines = [f"{v['layer']}: {v['verdict']}  ({v['rule']})", f"  citation: {v['citation']}",
+             f"  structure: {v['structure']}; {v.get('evidence', '')}"]
+    if v.get("negative_eigenvalues") is not None:
+        lines.append(f"  negative eigenvalues: {'yes' if v['negative_eigenvalues'] else 'no'} ({v['eigenvalue_evidence']})")
+    witness = v.get("witness")
+    if witness:
+        lines.append(f"  witness: {witness['group']} (order {witness['group_order']}, solvable={witness['solvable']}), "
+                     f"verified={witness['verified']}: {witness['words_exhaustive']:,} words up to length "
+                     f"{witness['verification']['exhaustive_max_length']} and {witness['words_random']:,} random words "
+                     f"of length {witness['verification']['random_length']}; {witness['method']}")
+    lines += [f"  note: {note}" for note in v.get("notes", [])]
+    return "\n".join(lines)
+
+
+@click.command("check")
+@click.option("--arch", default="all", show_default=True, help="Zoo architecture, or 'all'.")
+@click.option("--group", default=None, help="A group (e.g. S5, A4xZ5): print the prediction for the probe.")
+@click.option("--layers", default=1, show_default=True, type=click.IntRange(min=1), help="Stack depth L.")
+@click.option("--latex", is_flag=True, help="Print a LaTeX table of the verdicts.")
+@json_option
+@library_errors
+def check_command(arch: str, group: str | None, layers: int, latex: bool, as_json: bool) -> None:
+    """Decide TC0 vs NC1-hard for a layer from its matrices, with a verified witness."""
+    from tc0lab.check.predict import predict
+    from tc0lab.check.stack import check_stack, latex_table
+    from tc0lab.check.verdict import check_cached
+    names = _arch_names(arch)
+    if group is not None:
+        rows = []
+        for name in names:
+            log(f"predicting {name} on {group} ...")
+            rows.append(predict(name, group))
+        if as_json:
+            emit_json(rows[0] if len(rows) == 1 else {"predictions": rows})
+        else:
+            click.echo("\n".join(f"{r['model']} on {r['group']} ({r['group_class']}): {r['prediction']}\n  {r['reason']}"
+                                 for r in rows))
+        return
+    documents = []
+    for name in names:
+        log(f"checking {name} ...")
+        documents.append(check_stack(name, layers) if layers > 1 else check_cached(name))
+    if latex:
+        click.echo(latex_table([d if layers == 1 else {**d["layer_verdicts"][0], **{k: d[k] for k in ("verdict", "rule")}}
+                                for d in documents]))
+    elif as_json:
+        emit_json(documents[0] if len(documents) == 1 else {"verdicts": documents})
+    else:
+        for d, name in zip(documents, names):
+            click.echo(_verdict_text(d) if layers == 1 else
+                       f"{name} x {layers} layers: {d['verdict']} ({d['rule']})"
+                       + (f"; threshold depth {d['threshold_depth']} ({d['threshold_depth_status']})" if "threshold_depth" in d else ""))
