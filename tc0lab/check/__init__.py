@@ -1,7 +1,7 @@
 """The symbolic checker: TC0 / NC1-hard / open verdicts from a layer's matrices, with witnesses.
 
 Stages (one module each):
-  classify.py   structure of A(x): fixed, diagonal, commuting, general (numeric refutation, sympy proof)
+  (structure of A(x) comes from tc0lab.spec.structure, shared with the compiler)
   eigen.py      can a diagonal/commuting transition reach a negative eigenvalue?
   search.py     non-commuting layers: parameters and inputs whose transitions are permutations
   construct.py  nonlinear layers: the Thm 5.1 machine for S5
