@@ -45,14 +45,12 @@ class CircuitBuilder:
         position = "" if self.t is None else f"[t={self.t}]"
         return f"L{self.layer}.{role}{position}#{self._anonymous}"
 
-    def _add_node(self, name: str | None, op: str, args: Sequence[str], role: str, **extra) -> str:
+    def _add_node(self, name: str | None, op: str, args: Sequence[str], role: str, extra: dict | None = None) -> str:
+        # operands are checked in graph(), where building the adjacency finds them for free
         node = self._name(name, role) if name is None else name
         known = self.attributes
         if node in known:
             return node
-        if not all(map(known.__contains__, args)):
-            missing = next(arg for arg in args if arg not in known)
-            raise ValueError(f"gate {node!r} reads {missing!r}, which does not exist yet")
         attributes = {K.OP: op, K.ARGS: tuple(args), K.LAYER: self.layer, K.T: self.t, K.ROLE: role}
         if extra:
             attributes.update(extra)
@@ -73,7 +71,7 @@ class CircuitBuilder:
 
     def const(self, value: complex, name: str | None = None, role: str = "const") -> str:
         """A parameter or a constant computed at compile time."""
-        return self._add_node(name, "const", (), role, **{K.VALUE: value})
+        return self._add_node(name, "const", (), role, {K.VALUE: value})
 
     # arithmetic gates
     def add(self, args: Sequence[str], coeffs: Sequence[int] | None = None, name: str | None = None,
@@ -81,12 +79,12 @@ class CircuitBuilder:
         """Iterated sum; optional +1/-1 weights per operand."""
         if not args:
             raise ValueError("add needs at least one operand")
-        extra = {}
+        extra = None
         if coeffs is not None and any(c != 1 for c in coeffs):
             if len(coeffs) != len(args) or any(c not in (1, -1) for c in coeffs):
                 raise ValueError("add weights must be +1 or -1, one per operand")
-            extra[K.COEFFS] = tuple(coeffs)
-        return self._add_node(name, "add", args, role, **extra)
+            extra = {K.COEFFS: tuple(coeffs)}
+        return self._add_node(name, "add", args, role, extra)
 
     def mul(self, a: str, b: str, name: str | None = None, role: str = "mul") -> str:
         return self._add_node(name, "mul", (a, b), role)
@@ -100,12 +98,12 @@ class CircuitBuilder:
 
     def lookup(self, arg: str, stages: Iterable[Stage], name: str | None = None, role: str = "lookup") -> str:
         """Any function of one value, given as stages (f, scale) applied in order."""
-        return self._add_node(name, "lookup", (arg,), role, **{K.FN: tuple(stages)})
+        return self._add_node(name, "lookup", (arg,), role, {K.FN: tuple(stages)})
 
     def cmp(self, a: str, b: str, relation: str = ">=", name: str | None = None, role: str = "cmp") -> str:
         if relation not in (">=", ">"):
             raise ValueError("relation must be '>=' or '>'")
-        return self._add_node(name, "cmp", (a, b), role, **{K.CMP: relation})
+        return self._add_node(name, "cmp", (a, b), role, {K.CMP: relation})
 
     def max(self, args: Sequence[str], name: str | None = None, role: str = "max") -> str:
         return self._add_node(name, "max", args, role)
@@ -113,22 +111,26 @@ class CircuitBuilder:
     def graph(self) -> nx.DiGraph:
         """The circuit as an nx.DiGraph (nodes in insertion order, which is topological).
 
-        The adjacency dicts are filled directly rather than through add_edges_from: the
-        builder already guarantees every operand exists, and this is the hot path of large
-        compiles (about 4x faster). The result is an ordinary DiGraph, and the graph
-        attribute TOPOLOGICAL tells `measure` that node order is a topological order.
+        The adjacency dicts are filled directly rather than through add_edges_from: this is
+        the hot path of large compiles. Filling them in insertion order also checks that
+        every operand was added before the gate that reads it, so node order is a
+        topological order; the graph attribute TOPOLOGICAL tells `measure` it may rely on it.
         """
-        graph = nx.DiGraph()
-        successors: dict = {node: {} for node in self.attributes}
+        successors: dict = {}
         predecessors: dict = {}
         for node, attrs in self.attributes.items():
-            incoming = {}
+            incoming: dict = {}
             for arg in attrs[K.ARGS]:
                 if arg not in incoming:
                     edge: dict = {}
                     incoming[arg] = edge
-                    successors[arg][node] = edge
+                    try:
+                        successors[arg][node] = edge
+                    except KeyError:
+                        raise ValueError(f"gate {node!r} reads {arg!r}, which was not added before it") from None
             predecessors[node] = incoming
+            successors[node] = {}
+        graph = nx.DiGraph()
         graph._node.update(self.attributes)
         graph._succ.update(successors)
         graph._pred.update(predecessors)
