@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from tc0lab import disk_cache
 from tc0lab.circuit.measure import PRECISION_FACTOR, classify_growth, default_precision
 from tc0lab.compiler.compiling import CONSTRUCTIONS, compile_circuit, construction_for
 from tc0lab.spec import zoo
@@ -34,18 +35,29 @@ class CompileRequest:
         return self.precision if self.precision is not None else default_precision(n)
 
 
-def _formulas(stack: Stack):
-    from tc0lab.compiler.formulas import formulas_for  # symbolic mode is optional work
-    return formulas_for(stack)
+def _formulas(arch: str):
+    """The zoo's symbolic formulas in n, L, d, N, p (derived; tests check them against circuits
+    built at held-out sizes). Deriving them costs ~0.1-0.2 s per arch, so they are kept in the
+    disk cache, keyed by the package source (a changed compiler re-derives them)."""
+    from tc0lab.compiler.formulas import zoo_formulas
+
+    def derive():
+        formulas = zoo_formulas(arch)
+        return formulas, formulas.as_strings()  # printing them is slow too
+
+    return disk_cache.cached("formulas", disk_cache.cache_key("zoo_formulas", arch), derive, "pickle")
 
 
 def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
     """Estimate the circuit's size from the formulas before building; refuse what won't fit."""
     from tc0lab.compiler.formulas import FormulaUnsupported, estimate_nodes
     try:
-        estimate = estimate_nodes(stack, n)
-    except FormulaUnsupported:
-        return  # no formula for this structure: nothing to estimate from, so build as asked
+        if stack.d_state is not None and stack.blocks[0] is zoo.block(stack.arch, stack.d, stack.d_state, False):
+            estimate = _formulas(stack.arch)[0].at(n, 1, layers=stack.layers, d_model=stack.d, d_state=stack.d_state)["nodes"]
+        else:
+            estimate = estimate_nodes(stack, n)
+    except (FormulaUnsupported, ValueError):
+        return  # no formula for this structure or size: nothing to estimate from, so build as asked
     if estimate > max_nodes:
         gib = estimate * BYTES_PER_NODE / 2**30
         raise MemoryError(
@@ -57,7 +69,8 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
 def measure_architecture(arch: str, request: CompileRequest, build: bool = True) -> tuple[list[dict], dict]:
     """Rows for every n (built and measured, or from formulas) and a summary for the arch."""
     stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
-    formulas = _formulas(stack)
+    formulas, formula_strings = _formulas(arch)
+    sizes = {"layers": request.layers, "d_model": request.d_model, "d_state": request.d_state}
     rows = []
     for n in request.ns:
         bits = request.precision_at(n)
@@ -71,7 +84,7 @@ def measure_architecture(arch: str, request: CompileRequest, build: bool = True)
             row.update(measurement.as_dict())
             row.update(source="measured", seconds=round(time.perf_counter() - started, 4))
         else:
-            row.update(formulas.at(n, bits))
+            row.update(formulas.at(n, bits, **sizes))
             row.update(source="formula")
         rows.append(row)
     construction = construction_for(stack.blocks[0].mixer)
@@ -81,7 +94,7 @@ def measure_architecture(arch: str, request: CompileRequest, build: bool = True)
         "rule": CONSTRUCTIONS[construction][1],
         "growth": classify_growth([r["n"] for r in rows], [r["depth_threshold"] for r in rows]) if len(rows) > 1 else "unknown",
         "size_growth": classify_growth([r["n"] for r in rows], [r["nodes"] for r in rows]) if len(rows) > 1 else "unknown",
-        "formulas": formulas.as_strings(),
+        "formulas": formula_strings,
         "formula_provenance": formulas.provenance,
     }
     return rows, summary

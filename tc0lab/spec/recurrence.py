@@ -256,6 +256,7 @@ class Stack:
     values: tuple[dict, ...]  # per layer: {Symbol: float}
     positions: str | None = None
     arch: str = "custom"
+    d_state: int | None = None  # N of a zoo stack (None for user stacks)
 
     def __post_init__(self) -> None:
         problems = []

@@ -313,7 +313,7 @@ def stack(name: str, layers: int, d: int = 2, N: int = 2, seed: int = 0, norm: b
     rng = np.random.default_rng(seed)
     values = tuple(random_values(blk, rng, init_arrays(key, d, N, rng)) for _ in range(layers))
     positions = "sinusoidal" if isinstance(blk.mixer, AttentionLayer) else None
-    return Stack((blk,) * layers, values, positions=positions, arch=key)
+    return Stack((blk,) * layers, values, positions=positions, arch=key, d_state=N)
 
 
 def custom_stack(mixer: Mixer, layers: int = 1, seed: int = 0, values: dict | None = None,
