@@ -1,0 +1,263 @@
+"""Turn a finished sweep into its outputs: summary.json, tables, figure.png, and the
+predictions-vs-measured comparison.
+
+The min-layers table has one row per model and one column per length; a cell is the smallest
+L that reached the target, "not reached (budget ...)" with the per-run budget beside it, or
+"—" when the sweep's time budget ran out before the cell was tried.
+
+Predictions come from the checker, `tc0lab.check.predict.predict(model, group)`, through
+`checker_prediction` only. If the checker is not installed the column says so; nothing is
+invented. Agreement vocabulary (finite-n, finite-budget runs show consistency, never proof):
+- "agree": the measurement is consistent with the prediction (1 layer at every tested n for
+  "1 layer suffices"; a depth that grows, or a target that stops being reached, as n grows for
+  "depth grows with n");
+- "inconclusive": the measurement cannot speak to the prediction. "depth grows with n" is an
+  asymptotic statement, so a flat depth at the tested n does not contradict it; "1 layer
+  suffices" is about expressivity, so a 1-layer model that does not learn within budget does
+  not contradict it either;
+- "disagree": never produced from these measurements, for the two reasons above; the word is
+  kept so that the column's vocabulary is the one researchers expect.
+- "—": no prediction to compare with.
+
+The figure is Fig. 3 of the Illusion of State paper in style: min layers against n, one line
+per model, one panel per task; "not reached" is drawn as an x above max layers.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tc0lab.probe.config import ProbeConfig
+from tc0lab.probe.results import NOT_REACHED, REACHED, SCHEMA_VERSION, atomic_write_text
+
+CHECKER_UNAVAILABLE = "unavailable (checker not installed)"
+NO_PREDICTION = "no prediction"
+
+
+# ---------------------------------------------------------------------------------------------
+# Predictions
+# ---------------------------------------------------------------------------------------------
+
+def checker_prediction(model: str, group: str) -> dict[str, Any]:
+    """The checker's prediction for (model, group), or 'unavailable' if it is not installed."""
+    try:
+        from tc0lab.check.predict import predict
+    except ImportError:
+        return {"prediction": CHECKER_UNAVAILABLE, "reason": "", "verdict": ""}
+    try:
+        return dict(predict(model, group))
+    except ValueError as error:     # e.g. a task that is not a group
+        return {"prediction": NO_PREDICTION, "reason": str(error), "verdict": ""}
+    except Exception as error:      # a checker bug must not cost the measured results
+        return {"prediction": f"unavailable (checker failed: {type(error).__name__})",
+                "reason": str(error), "verdict": ""}
+
+
+def measured_outcome(cells: list[dict[str, Any]]) -> tuple[str, str]:
+    """(kind, text) of one model's min depths over lengths.
+
+    kind is one of: "one layer", "constant", "grows", "irregular", "none reached", "not run".
+    """
+    tried = sorted((c for c in cells if c["status"] != "not run"), key=lambda c: c["length"])
+    if not tried:
+        return "not run", "not run"
+    text = ", ".join(f"n={c['length']}: {c['min_layers'] if c['min_layers'] else 'x'}"
+                     for c in tried)
+    depths = [c["min_layers"] for c in tried]
+    if all(depth is None for depth in depths):
+        return "none reached", f"not reached at any n ({text})"
+    first_reached = next(i for i, depth in enumerate(depths) if depth is not None)
+    if first_reached > 0:
+        return "irregular", f"not reached at the shortest n, reached later ({text})"
+    if any(depth is None for depth in depths) or len(set(depths)) > 1:
+        return "grows", f"depth grows or target lost with n ({text})"
+    if depths[0] == 1:
+        return "one layer", f"1 layer at every n ({text})"
+    return "constant", f"constant depth {depths[0]} ({text})"
+
+
+def agreement(prediction: str, measured_kind: str) -> str:
+    """See the module docstring for the vocabulary."""
+    if prediction == "1 layer suffices":
+        return "agree" if measured_kind == "one layer" else "inconclusive"
+    if prediction == "depth grows with n":
+        return "agree" if measured_kind == "grows" else "inconclusive"
+    return "—"
+
+
+def predictions_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for task, model in dict.fromkeys((c["task"], c["model"]) for c in cells):
+        predicted = checker_prediction(model, task)
+        kind, text = measured_outcome([c for c in cells
+                                       if c["task"] == task and c["model"] == model])
+        rows.append({"task": task, "model": model, "prediction": predicted["prediction"],
+                     "reason": predicted.get("reason", ""),
+                     "verdict": predicted.get("verdict", ""), "measured": text,
+                     "measured_kind": kind,
+                     "agreement": agreement(predicted["prediction"], kind)})
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary and text tables
+# ---------------------------------------------------------------------------------------------
+
+def summarize(config: ProbeConfig, cells: list[Any], records: dict[str, dict[str, Any]],
+              sweep_info: dict[str, Any]) -> dict[str, Any]:
+    """The summary document (also the CLI's --json output)."""
+    cell_dicts = [_cell_dict(cell, records) for cell in cells]
+    budgets = {model: {"max_steps": config.settings_for(model)[0].max_steps,
+                       "max_seconds": config.settings_for(model)[0].max_seconds}
+               for model in config.sweep.models}
+    return {"schema_version": SCHEMA_VERSION, "experiment_hash": config.experiment_hash(),
+            "preset": config.preset, "target_accuracy": config.train.target_accuracy,
+            "metric": "full-sequence test accuracy (every position correct)",
+            "seed_rule": config.sweep.seed_rule, "seeds": config.sweep.seeds,
+            "max_layers": config.sweep.max_layers, "per_run_budget": budgets,
+            "sweep": sweep_info, "cells": cell_dicts,
+            "predictions": predictions_rows(cell_dicts)}
+
+
+def _cell_dict(cell: Any, records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    runs = [_run_summary(records[key]) for key in cell.run_keys if key in records]
+    return {"task": cell.task, "model": cell.model, "length": cell.length,
+            "status": cell.status if cell.status in (REACHED, NOT_REACHED) else "not run",
+            "min_layers": cell.min_layers, "tried_layers": cell.tried_layers,
+            "diverged_runs": cell.diverged_runs, "runs": runs}
+
+
+def _run_summary(record: dict[str, Any]) -> dict[str, Any]:
+    extrapolation = record.get("extrapolation") or {}
+    return {"run_key": record["run_key"], "layers": record["layers"], "seed": record["seed"],
+            "status": record["status"], "steps": record["steps"], "seconds": record["seconds"],
+            "params": record["params"], "test_full_sequence": record["test"]["full_sequence"],
+            "test_token": record["test"]["token"],
+            "extrapolation_length": extrapolation.get("length"),
+            "extrapolation_full_sequence": extrapolation.get("full_sequence")}
+
+
+def _cell_text(cell: dict[str, Any], budget: dict[str, Any]) -> str:
+    if cell["status"] == REACHED:
+        return str(cell["min_layers"])
+    if cell["status"] == NOT_REACHED:
+        return f"not reached (budget {budget['max_seconds']:g}s/{budget['max_steps']} steps)"
+    return "—"
+
+
+def _format_rows(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(value).ljust(width) for value, width in zip(row, widths)).rstrip()
+             for row in [header, *rows]]
+    return "\n".join([lines[0], "  ".join("-" * width for width in widths), *lines[1:]])
+
+
+def format_min_layers(summary: dict[str, Any]) -> str:
+    """One table per task: min layers per model x length."""
+    blocks = []
+    for task in dict.fromkeys(c["task"] for c in summary["cells"]):
+        cells = [c for c in summary["cells"] if c["task"] == task]
+        lengths = sorted({c["length"] for c in cells})
+        models = list(dict.fromkeys(c["model"] for c in cells))
+        by_key = {(c["model"], c["length"]): c for c in cells}
+        rows = [[model] + [_cell_text(by_key[(model, n)], summary["per_run_budget"][model])
+                           if (model, n) in by_key else "—" for n in lengths]
+                for model in models]
+        title = (f"{task}: min layers reaching {summary['target_accuracy']:.0%} "
+                 f"{summary['metric']}; {summary['seed_rule']} of {summary['seeds']} seed(s); "
+                 f"max layers {summary['max_layers']}")
+        blocks.append(title + "\n" + _format_rows(["model"] + [f"n={n}" for n in lengths], rows))
+    return "\n\n".join(blocks)
+
+
+def format_runs(summary: dict[str, Any]) -> str:
+    """Every run behind the table: layers, seed, status, steps, seconds, accuracies."""
+    rows = []
+    for cell in summary["cells"]:
+        for run in cell["runs"]:
+            extrapolation = "—"
+            if run["extrapolation_length"]:
+                extrapolation = (f"{run['extrapolation_full_sequence']:.3f} "
+                                 f"@n={run['extrapolation_length']}")
+            rows.append([cell["task"], cell["model"], str(cell["length"]), str(run["layers"]),
+                         str(run["seed"]), run["status"], str(run["steps"]),
+                         f"{run['seconds']:.1f}", f"{run['test_full_sequence']:.3f}",
+                         f"{run['test_token']:.3f}", extrapolation, str(run["params"])])
+    header = ["task", "model", "n", "L", "seed", "status", "steps", "seconds", "test seq acc",
+              "test tok acc", "extrapolation seq acc", "params"]
+    return _format_rows(header, rows) if rows else "(no runs)"
+
+
+def format_predictions(summary: dict[str, Any]) -> str:
+    rows = [[row["task"], row["model"], row["prediction"], row["measured"], row["agreement"]]
+            for row in summary["predictions"]]
+    return ("Predictions vs measured (finite n and budget: consistency, not proof)\n"
+            + _format_rows(["task", "model", "checker prediction", "measured", "agreement"],
+                           rows))
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure and files
+# ---------------------------------------------------------------------------------------------
+
+def write_figure(summary: dict[str, Any], path: Path) -> None:
+    """Fig. 3 style: min layers vs n per model, one panel per task (matplotlib, Agg)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(c["task"] for c in summary["cells"]))
+    models = list(dict.fromkeys(c["model"] for c in summary["cells"]))
+    ceiling = summary["max_layers"] + 1
+    figure, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
+    for axis, task in zip(axes[0], tasks):
+        for index, model in enumerate(models):
+            _plot_model(axis, [c for c in summary["cells"]
+                               if c["task"] == task and c["model"] == model],
+                        model, f"C{index}", ceiling, offset=0.06 * (index - len(models) / 2))
+        axis.axhline(ceiling - 0.5, color="grey", linestyle=":", linewidth=0.8)
+        axis.set_yticks(list(range(1, ceiling + 1)),
+                        [str(i) for i in range(1, ceiling)] + ["not\nreached"])
+        axis.set_ylim(0.5, ceiling + 0.5)
+        axis.set_xscale("log", base=2)
+        lengths = sorted({c["length"] for c in summary["cells"]})
+        axis.set_xticks(lengths, [str(n) for n in lengths])
+        axis.set_xlabel("sequence length n")
+        axis.set_title(task)
+    axes[0][0].set_ylabel(f"min layers for ≥{summary['target_accuracy']:.0%} seq. acc.")
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    budgets = {(b["max_seconds"], b["max_steps"]) for b in summary["per_run_budget"].values()}
+    budget_text = ""
+    if len(budgets) == 1:
+        seconds, steps = budgets.pop()
+        budget_text = f"\nbudget {seconds:g}s/{steps} steps per run"
+    figure.suptitle(f"measured min depth (preset {summary['preset']}, {summary['seed_rule']} of "
+                    f"{summary['seeds']} seed(s)){budget_text}", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+
+
+def _plot_model(axis: Any, cells: list[dict[str, Any]], model: str, color: str, ceiling: int,
+                offset: float) -> None:
+    tried = sorted((c for c in cells if c["status"] != "not run"), key=lambda c: c["length"])
+    # a small vertical offset per model keeps overlapping lines visible
+    xs = [c["length"] for c in tried]
+    ys = [(c["min_layers"] if c["status"] == REACHED else ceiling) + offset for c in tried]
+    axis.plot(xs, ys, color=color, linewidth=1.2, alpha=0.7, label=model)
+    reached = [(x, y) for x, y, c in zip(xs, ys, tried) if c["status"] == REACHED]
+    missed = [(x, y) for x, y, c in zip(xs, ys, tried) if c["status"] != REACHED]
+    if reached:
+        axis.scatter(*zip(*reached), color=color, marker="o", s=28, zorder=3)
+    if missed:
+        axis.scatter(*zip(*missed), color=color, marker="x", s=40, zorder=3)
+
+
+def write_outputs(out_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
+    """summary.json and figure.png; returns their paths."""
+    summary_path, figure_path = out_dir / "summary.json", out_dir / "figure.png"
+    atomic_write_text(summary_path, json.dumps(summary, indent=2) + "\n")
+    write_figure(summary, figure_path)
+    return {"results": str(out_dir / "results.jsonl"), "summary": str(summary_path),
+            "figure": str(figure_path), "config": str(out_dir / "config.json")}

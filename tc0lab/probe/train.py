@@ -1,0 +1,187 @@
+"""ONE training loop for every probe model and every task.
+
+`train(model, task, settings, seed=..., device=...)` runs AdamW on masked token-level
+cross-entropy, with a linear warmup then a constant or cosine schedule, and stops at the first
+of: validation full-sequence accuracy >= the early-stop accuracy (default: the target), the step
+budget, the per-run seconds budget, a sweep deadline ("cut", so the sweep can redo the run
+later), or a non-finite loss or parameter ("diverged"). The status is "reached" when the final
+TEST full-sequence accuracy is >= the target, whatever stopped the run.
+
+Metrics (Illusion of State §6): full-sequence accuracy, the share of sequences whose every
+graded position is correct (the paper's metric, target 0.90), and token accuracy over graded
+positions. Both on the fixed validation and test sets at the training length, and optionally
+on a test set at `extrapolation_factor` times the length (length extrapolation).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from tc0lab.probe.config import TrainSettings
+from tc0lab.probe.results import DIVERGED, NOT_REACHED, REACHED
+from tc0lab.probe.tasks import Batch, Task
+
+CUT = "cut by sweep time budget"      # never stored: the run did not get its full budget
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Accuracies of a model on one fixed batch."""
+
+    full_sequence: float   # share of sequences with every graded position correct
+    token: float           # share of graded positions correct
+    count: int             # number of sequences
+    length: int
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training run produced."""
+
+    status: str            # REACHED | NOT_REACHED | DIVERGED | CUT
+    steps: int
+    seconds: float
+    final_loss: float
+    validation: Accuracy
+    test: Accuracy
+    extrapolation: Accuracy | None
+    stop_reason: str       # "target", "max_steps", "max_seconds", "deadline", "nan loss"
+
+
+def to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
+    return (torch.from_numpy(batch.inputs).to(device), torch.from_numpy(batch.targets).to(device),
+            torch.from_numpy(batch.mask).to(device))
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, batch: Batch, device: torch.device,
+             chunk_size: int = 512) -> Accuracy:
+    """Full-sequence and token accuracy on graded positions, in chunks of sequences."""
+    was_training = model.training
+    model.eval()
+    sequences_right, tokens_right = 0, 0
+    for start in range(0, len(batch), chunk_size):
+        chunk = Batch(*(array[start:start + chunk_size]
+                        for array in (batch.inputs, batch.targets, batch.mask)))
+        inputs, targets, mask = to_tensors(chunk, device)
+        predicted = model(inputs).argmax(dim=-1)                  # (B, T)
+        correct = (predicted == targets) | ~mask                   # ungraded count as correct
+        sequences_right += int(correct.all(dim=1).sum())
+        tokens_right += int(((predicted == targets) & mask).sum())
+    model.train(was_training)
+    graded = int(batch.mask.sum())
+    return Accuracy(full_sequence=sequences_right / len(batch),
+                    token=tokens_right / max(graded, 1), count=len(batch),
+                    length=int(batch.inputs.shape[1]))
+
+
+def learning_rate_factor(step: int, settings: TrainSettings) -> float:
+    """Linear warmup to 1, then constant or cosine decay to 0 at max_steps."""
+    if step < settings.warmup_steps:
+        return (step + 1) / settings.warmup_steps
+    if settings.schedule == "constant":
+        return 1.0
+    span = max(settings.max_steps - settings.warmup_steps, 1)
+    progress = min((step - settings.warmup_steps) / span, 1.0)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def masked_loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over graded positions. logits (B, T, C), targets/mask (B, T)."""
+    return nn.functional.cross_entropy(logits[mask], targets[mask])     # (N, C) vs (N,)
+
+
+def train(model: nn.Module, task: Task, settings: TrainSettings, *, seed: int,
+          device: torch.device | str = "cpu", deadline: float | None = None,
+          extrapolation_task: Task | None = None,
+          on_step: Callable[[int, float], None] | None = None) -> TrainResult:
+    """Train `model` on `task` under `settings`; see the module docstring for stopping rules.
+
+    `deadline` is a time.monotonic() value after which the run is cut (status CUT).
+    `on_step(step, loss)` is called after every optimisation step (for progress bars).
+    """
+    device = torch.device(device)
+    model.to(device).train()
+    rng = np.random.default_rng([seed, task.length])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,
+                                  weight_decay=settings.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: learning_rate_factor(step, settings))
+    start = time.monotonic()
+    step, loss_value, stop_reason = 0, float("nan"), "max_steps"   # kept if the loop ends
+    while step < settings.max_steps:
+        time_reason = _time_stop(start, settings, deadline)
+        if time_reason:
+            stop_reason = time_reason
+            break
+        loss_value = _optimisation_step(model, task, settings, optimizer, rng, device)
+        schedule.step()
+        step += 1
+        if on_step is not None:
+            on_step(step, loss_value)
+        if not math.isfinite(loss_value):
+            stop_reason = "nan loss"
+            break
+        if step % settings.eval_every == 0 and _reached(model, task, settings, device):
+            stop_reason = "target"
+            break
+    return _finish(model, task, settings, device, extrapolation_task, step, start,
+                   loss_value, stop_reason)
+
+
+def _time_stop(start: float, settings: TrainSettings, deadline: float | None) -> str:
+    now = time.monotonic()
+    if deadline is not None and now >= deadline:
+        return "deadline"
+    if now - start >= settings.max_seconds:
+        return "max_seconds"
+    return ""
+
+
+def _optimisation_step(model: nn.Module, task: Task, settings: TrainSettings,
+                       optimizer: torch.optim.Optimizer, rng: np.random.Generator,
+                       device: torch.device) -> float:
+    inputs, targets, mask = to_tensors(task.sample_train(settings.batch_size, rng), device)
+    loss = masked_loss(model(inputs), targets, mask)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if settings.grad_clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _reached(model: nn.Module, task: Task, settings: TrainSettings,
+             device: torch.device) -> bool:
+    threshold = settings.early_stop_accuracy or settings.target_accuracy
+    return evaluate(model, task.validation, device).full_sequence >= threshold
+
+
+def _finish(model: nn.Module, task: Task, settings: TrainSettings, device: torch.device,
+            extrapolation_task: Task | None, steps: int, start: float, loss_value: float,
+            stop_reason: str) -> TrainResult:
+    validation = evaluate(model, task.validation, device)
+    test = evaluate(model, task.test, device)
+    extrapolation = (evaluate(model, extrapolation_task.test, device)
+                     if extrapolation_task is not None else None)
+    if stop_reason == "nan loss" or not _parameters_finite(model):
+        status = DIVERGED
+    elif test.full_sequence >= settings.target_accuracy:
+        status = REACHED
+    elif stop_reason == "deadline":
+        status = CUT
+    else:
+        status = NOT_REACHED
+    return TrainResult(status=status, steps=steps, seconds=time.monotonic() - start,
+                       final_loss=loss_value, validation=validation, test=test,
+                       extrapolation=extrapolation, stop_reason=stop_reason)
+
+
+def _parameters_finite(model: nn.Module) -> bool:
+    return all(bool(torch.isfinite(parameter).all()) for parameter in model.parameters())
