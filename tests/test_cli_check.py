@@ -44,6 +44,7 @@ def test_text_output_names_rule_and_citation():
 def test_latex_table():
     result = run("check", "--arch", "ids4", "--latex")
     assert result.exit_code == 0 and r"\begin{tabular}" in result.output and r"$\mathsf{NC}^1$-hard" in result.output
+    assert r"\operatorname{scan}_{units}" in result.output  # the compiled threshold depth formula
 
 
 @pytest.mark.parametrize("arch,group,prediction", [("mamba", "S5", "depth grows with n"),

@@ -8,6 +8,8 @@ d_state = 1; it must not grow with n. One NC1-capable layer makes the stack NC1-
 """
 from __future__ import annotations
 
+import sympy
+
 from tc0lab.check.verdict import check_cached, check_recurrence
 from tc0lab.spec.recurrence import Stack
 
@@ -51,10 +53,12 @@ def _latex_escape(text: str) -> str:
     return text.replace("&", r"\&").replace("_", r"\_").replace("#", r"\#").replace("%", r"\%")
 
 
-def latex_table(verdicts: list[dict]) -> str:
-    """A booktabs table: architecture, structure, verdict, rule, witness, negative eigenvalues."""
-    lines = [r"\begin{tabular}{lllllc}", r"\toprule",
-             r"Layer & $A(x)$ & Verdict & Rule & Witness & $\lambda<0$ \\", r"\midrule"]
+def latex_table(verdicts: list[dict], depth_formulas: dict[str, sympy.Expr] | None = None) -> str:
+    """A booktabs table: layer, structure, verdict, rule, witness, negative eigenvalues, and the
+    compiled threshold depth as a formula (given per layer name, e.g. from the zoo's formulas)."""
+    depth_formulas = depth_formulas or {}
+    lines = [r"\begin{tabular}{lllllcl}", r"\toprule",
+             r"Layer & $A(x)$ & Verdict & Rule & Witness & $\lambda<0$ & Threshold depth \\", r"\midrule"]
     for v in verdicts:
         verdict = {"TC0": r"$\mathsf{TC}^0$", "NC1-hard": r"$\mathsf{NC}^1$-hard"}.get(v["verdict"], "open")
         witness = v.get("witness")
@@ -62,6 +66,8 @@ def latex_table(verdicts: list[dict]) -> str:
                  if witness and witness.get("verified") else "--")
         sign = {True: "yes", False: "no"}.get(v.get("negative_eigenvalues"), "--")
         lines.append(" & ".join([_latex_escape(v["layer"]), v["structure"], verdict, _latex_escape(v["rule"]),
-                                 _latex_escape(shown).replace(",", "{,}"), sign]) + r" \\")
+                                 _latex_escape(shown).replace(",", "{,}"), sign,
+                                 f"${sympy.latex(depth_formulas[v['layer']])}$" if v["layer"] in depth_formulas else "--"])
+                     + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join(lines)

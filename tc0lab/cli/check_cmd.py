@@ -55,8 +55,10 @@ def check_command(arch: str, group: str | None, layers: int, latex: bool, as_jso
         log(f"checking {name} ...")
         documents.append(check_stack(name, layers) if layers > 1 else check_cached(name))
     if latex:
+        from tc0lab.compiler.scaling import cached_zoo_formulas
+        formulas = {name: cached_zoo_formulas(name)[0].depth_threshold for name in names}  # names are zoo archs here
         click.echo(latex_table([d if layers == 1 else {**d["layer_verdicts"][0], **{k: d[k] for k in ("verdict", "rule")}}
-                                for d in documents]))
+                                for d in documents], formulas))
     elif as_json:
         emit_json(documents[0] if len(documents) == 1 else {"verdicts": documents})
     else:

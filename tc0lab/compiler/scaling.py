@@ -35,8 +35,8 @@ class CompileRequest:
         return self.precision if self.precision is not None else default_precision(n)
 
 
-def _formulas(arch: str):
-    """The zoo's symbolic formulas in n, L, d, N, p (derived; tests check them against circuits
+def cached_zoo_formulas(arch: str):
+    """(formulas, their strings) of a zoo arch in n, L, d, N, p (derived; tests check them against circuits
     built at held-out sizes). Deriving them costs ~0.1-0.2 s per arch, so they are kept in the
     disk cache, keyed by the package source (a changed compiler re-derives them)."""
     from tc0lab.compiler.formulas import zoo_formulas
@@ -53,7 +53,7 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
     from tc0lab.compiler.formulas import FormulaUnsupported, estimate_nodes
     try:
         if stack.d_state is not None and stack.blocks[0] is zoo.block(stack.arch, stack.d, stack.d_state, False):
-            estimate = _formulas(stack.arch)[0].at(n, 1, layers=stack.layers, d_model=stack.d, d_state=stack.d_state)["nodes"]
+            estimate = cached_zoo_formulas(stack.arch)[0].at(n, 1, layers=stack.layers, d_model=stack.d, d_state=stack.d_state)["nodes"]
         else:
             estimate = estimate_nodes(stack, n)
     except (FormulaUnsupported, ValueError):
@@ -69,7 +69,7 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
 def measure_architecture(arch: str, request: CompileRequest, build: bool = True) -> tuple[list[dict], dict]:
     """Rows for every n (built and measured, or from formulas) and a summary for the arch."""
     stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
-    formulas, formula_strings = _formulas(arch)
+    formulas, formula_strings = cached_zoo_formulas(arch)
     sizes = {"layers": request.layers, "d_model": request.d_model, "d_state": request.d_state}
     rows = []
     for n in request.ns:
