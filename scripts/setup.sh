@@ -8,5 +8,7 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[probe,test]"
+# drop pip's notices about missing local index folders (machine config), keep everything else
+quiet() { grep -v "is ignored: it is neither a file nor a directory" || true; }
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0" 2>&1 | quiet
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[probe,test]" 2>&1 | quiet

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import sympy
 
-from tc0lab.spec.functions import lambdify_modules
+from tc0lab.spec.numeric import numpy_function
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
         return Solution(values, 0.0, 0)
     free = sorted(set().union(*(e.free_symbols for e, _ in rest)) & unknowns, key=str)
     targets = np.array([t for _, t in rest], dtype=float)
-    function = sympy.lambdify(free, [e for e, _ in rest], modules=lambdify_modules(), cse=True)
+    function = numpy_function(free, [e for e, _ in rest])
 
     def residual(theta: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):

@@ -19,6 +19,18 @@ from tc0lab.spec.functions import lambdify_modules
 from tc0lab.spec.recurrence import Recurrence
 
 
+def numpy_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]):
+    """sympy.lambdify(symbols, exprs) with common subexpressions, fast for many symbols.
+
+    Parameter symbols have names like 'A[0,1]' that are not Python identifiers, and lambdify's
+    renaming of them is quadratic in their number (seconds for a few thousand); renaming them
+    once to plain identifiers here makes the same function.
+    """
+    plain = [sympy.Symbol(f"_s{i}", real=True) for i in range(len(symbols))]
+    renamed = [sympy.sympify(e).xreplace(dict(zip(symbols, plain))) for e in exprs]
+    return sympy.lambdify(plain, renamed, modules=lambdify_modules(), cse=True, dummify=False)
+
+
 @functools.lru_cache(maxsize=64)
 def parameter_symbols(rec: Recurrence) -> tuple[sympy.Symbol, ...]:
     """Every parameter symbol of the spec, in a fixed (sorted-by-name) order."""
@@ -49,8 +61,7 @@ class SparseMatrixFunction:
         self.compound = np.array(compound, dtype=np.int64)
         used = sorted(set().union(*(flat[i].free_symbols for i in compound)), key=str) if compound else []
         self.compound_source = np.array([position[s] for s in used], dtype=np.int64)
-        self._function = (sympy.lambdify(used, [flat[i] for i in compound], modules=lambdify_modules(), cse=True)
-                          if compound else None)
+        self._function = numpy_function(used, [flat[i] for i in compound]) if compound else None
 
     def __call__(self, values: Sequence[float]) -> np.ndarray:
         """The matrix at one point (values in the order of `symbols`); complex if needed."""
