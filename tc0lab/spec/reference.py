@@ -12,7 +12,8 @@ import functools
 import numpy as np
 import sympy
 
-from tc0lab.spec.functions import NUMPY, lambdify_modules
+from tc0lab.spec.functions import NUMPY
+from tc0lab.spec.numeric import numpy_function
 from tc0lab.spec.recurrence import AttentionLayer, Block, Recurrence, Stack, TokenMap, sinusoidal_positions
 
 
@@ -22,18 +23,22 @@ def _numeric(matrix: sympy.Matrix, values: dict) -> sympy.Matrix:
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(inputs: tuple, exprs: tuple):
-    return sympy.lambdify(inputs, list(exprs), modules=lambdify_modules())
+def _compiled(inputs: tuple, exprs: tuple) -> tuple:
+    """(parameter symbols, numpy function of inputs then parameters), made once per spec."""
+    parameters = tuple(sorted(set().union(*(sympy.sympify(e).free_symbols for e in exprs)) - set(inputs), key=str))
+    return parameters, numpy_function(inputs + parameters, exprs)
 
 
 def _token_function(inputs: tuple, exprs, values: dict):
-    """A numpy function of one token for expressions with parameters substituted."""
-    replacement = {s: sympy.Float(v) for s, v in values.items()}  # built once, not per expression
-    bound = tuple(sympy.sympify(e).xreplace(replacement) for e in exprs)
-    function = _compiled(tuple(inputs), bound)
+    """A numpy function of one token: the expressions at the given parameter values."""
+    parameters, function = _compiled(tuple(inputs), tuple(exprs))
+    missing = [str(s) for s in parameters if s not in values]
+    if missing:
+        raise ValueError(f"no value for the parameters {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
+    arguments = [values[s] for s in parameters]
 
     def evaluate(token: np.ndarray) -> np.ndarray:
-        return np.array([np.broadcast_to(v, ()) for v in function(*token)]).reshape(-1)
+        return np.array([np.broadcast_to(v, ()) for v in function(*token, *arguments)]).reshape(-1)
 
     return evaluate
 
