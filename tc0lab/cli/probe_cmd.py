@@ -4,9 +4,14 @@ A thin layer over tc0lab.probe: it resolves the preset and the options into one 
 `ProbeConfig`, runs the sweep against the results store under --out (resuming finished runs),
 and prints the min-layers table and the predictions-vs-measured comparison. torch is imported
 only inside the command function, so `tc0lab --help` and the other commands never load it.
+
+Launchers (tc0lab/probe/launchers.py): in-process by default, `--workers N` local processes,
+or `--launcher slurm` through submitit with the --slurm-* options; `--dry-run` (slurm only)
+writes the sbatch array script and job list of the whole grid and prints its estimated cost.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 import tomllib
@@ -41,12 +46,34 @@ DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Strict override of a preset value, e.g. train.lr=1e-3 or "
                    "per_model.gru.d_model=128 (repeatable).")
+@click.option("--launcher", type=click.Choice(["local", "slurm"]), default="local",
+              show_default=True, help="Where runs execute: this machine or Slurm (submitit).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="local: run N runs at once in N processes (torch threads = cores // N).")
+@click.option("--slurm-partition", help="slurm: partition.")
+@click.option("--slurm-time", help="slurm: time limit per job, e.g. 4h, 90m (default: the "
+              "per-run budget train.max_seconds + 30 min).")
+@click.option("--slurm-gpus-per-task", type=click.IntRange(min=0), help="slurm: GPUs per job "
+              "(default 1).")
+@click.option("--slurm-cpus-per-task", type=click.IntRange(min=1),
+              help="slurm: CPUs (and torch threads) per job (default 4).")
+@click.option("--slurm-array-parallelism", type=click.IntRange(min=1),
+              help="slurm: most jobs running at once (default 64).")
+@click.option("--slurm-account", help="slurm: account to charge.")
+@click.option("--slurm-cluster", type=click.Choice(["slurm", "local", "debug"]), hidden=True,
+              help="submitit cluster (tests: local runs jobs as local subprocesses).")
+@click.option("--dry-run", is_flag=True,
+              help="slurm: write the job scripts and job list, print the cost, submit nothing.")
 @json_option
 @library_errors
 def probe_command(group_or_task: str, models: str | None, lengths: str | None,
                   max_layers: int | None, seeds: int | None, preset: str,
                   time_budget: str | None, device: str | None, out_dir: Path | None,
-                  params: int | None, settings: tuple[str, ...], as_json: bool) -> None:
+                  params: int | None, settings: tuple[str, ...], launcher: str,
+                  workers: int | None, slurm_partition: str | None, slurm_time: str | None,
+                  slurm_gpus_per_task: int | None, slurm_cpus_per_task: int | None,
+                  slurm_array_parallelism: int | None, slurm_account: str | None,
+                  slurm_cluster: str | None, dry_run: bool, as_json: bool) -> None:
     """Train models on GROUP_OR_TASK (e.g. s5, A5, A4xZ5, z60; comma-separate several) and
     report, per model and length, the smallest number of layers reaching the target
     full-sequence accuracy, beside the checker's prediction.
@@ -62,6 +89,11 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
     from tc0lab.probe.sweep import Sweep, resolve_device
     from tc0lab.probe.tasks import canonical_task_name
 
+    slurm_values = {"partition": slurm_partition, "time": slurm_time,
+                    "gpus_per_task": slurm_gpus_per_task, "cpus_per_task": slurm_cpus_per_task,
+                    "array_parallelism": slurm_array_parallelism, "account": slurm_account,
+                    "cluster": slurm_cluster}
+    slurm_options = _checked_launcher_options(launcher, workers, slurm_values, dry_run)
     config = _resolved_config(group_or_task, models, lengths, max_layers, seeds, preset,
                               time_budget, device, params, settings, canonical_task_name)
     _check_model_names(config, MODEL_NAMES)
@@ -69,9 +101,15 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
         torch.set_num_threads(config.sweep.threads)
     out_dir = out_dir or DEFAULT_OUT_ROOT / f"{'-'.join(config.sweep.tasks)}-{config.preset}"
     store = ResultsStore(out_dir, config)
-    sweep = Sweep(config, store, resolve_device(config.sweep.device), progress=_TqdmProgress(
+    if dry_run:
+        _dry_run(config, store, slurm_options, as_json)
+        return
+    device_used = resolve_device(config.sweep.device) if launcher == "local" else "slurm"
+    run_launcher = _make_launcher(launcher, workers, config, out_dir, slurm_options,
+                                  slurm_cluster)
+    sweep = Sweep(config, store, device_used, progress=_TqdmProgress(
         total_cells=len(config.sweep.tasks) * len(config.sweep.lengths)
-        * len(config.sweep.models)))
+        * len(config.sweep.models), step_bars=run_launcher is None), launcher=run_launcher)
     started = time.monotonic()
     try:
         cells = sweep.run()
@@ -84,6 +122,9 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
     summary = summarize(config, cells, store.records, {
         "time_budget_seconds": config.sweep.time_budget_seconds, "cut_by_time_budget": sweep.cut,
         "runs_executed": sweep.runs_executed, "runs_resumed": sweep.runs_resumed,
+        "runs_merged_from_job_files": sweep.runs_merged, "runs_wasted": sweep.runs_wasted,
+        "runs_cancelled": sweep.runs_cancelled,
+        "launcher": launcher if not workers else f"local --workers {workers}",
         "wall_seconds": round(time.monotonic() - started, 1), "device": str(sweep.device),
         "torch_threads": torch.get_num_threads(), "out": str(out_dir)})
     summary["files"] = write_outputs(out_dir, summary)
@@ -93,10 +134,75 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
     click.echo(format_min_layers(summary))
     click.echo("\n" + format_predictions(summary))
     click.echo("\nRuns\n" + format_runs(summary))
+    sweep_info = summary["sweep"]
+    click.echo(f"\nLauncher {sweep_info['launcher']}: {sweep.runs_executed} runs executed, "
+               f"{sweep.runs_resumed} resumed, {sweep.runs_wasted} wasted and "
+               f"{sweep.runs_cancelled} cancelled by early-stopped waves.")
     if sweep.cut:
         click.echo("\nThe sweep's time budget ran out: cells marked — were not run; re-run "
                    "with the same --out to continue.")
     click.echo(f"\nWrote {', '.join(summary['files'].values())}")
+
+
+def _checked_launcher_options(launcher: str, workers: int | None,
+                              slurm_values: dict[str, Any], dry_run: bool) -> Any:
+    """The SlurmOptions of a slurm launch; Error: for options of the other launcher."""
+    from tc0lab.probe.launchers import SlurmOptions
+    given = [f"--slurm-{name.replace('_', '-')}" for name, value in slurm_values.items()
+             if value is not None]
+    if launcher == "local":
+        if given:
+            raise click.ClickException(f"{', '.join(given)}: only with --launcher slurm")
+        if dry_run:
+            raise click.ClickException("--dry-run needs --launcher slurm (a local sweep has "
+                                       "no job scripts to write)")
+        return None
+    if workers is not None:
+        raise click.ClickException("--workers is for --launcher local; for slurm use "
+                                   "--slurm-array-parallelism")
+    values = {name: value for name, value in slurm_values.items()
+              if value is not None and name not in ("time", "cluster")}
+    if slurm_values["time"] is not None:
+        values["time_minutes"] = max(1, math.ceil(parse_duration(slurm_values["time"]) / 60))
+    return SlurmOptions(**values)
+
+
+def _make_launcher(launcher: str, workers: int | None, config: ProbeConfig, out_dir: Path,
+                   slurm_options: Any, cluster: str | None) -> Any:
+    from tc0lab.probe.launchers import ProcessLauncher, SlurmLauncher
+    if launcher == "slurm":
+        return SlurmLauncher(config, out_dir, slurm_options, cluster=cluster)
+    return ProcessLauncher(config, out_dir, workers) if workers else None
+
+
+def _dry_run(config: ProbeConfig, store: Any, options: Any, as_json: bool) -> None:
+    """Write the sbatch array of the whole grid and print how many jobs and their cost."""
+    from tc0lab.probe.cost import run_gpu_hours, search_run_bound
+    from tc0lab.probe.launchers import import_submitit, write_dry_run
+    from tc0lab.probe.sweep import grid
+    import_submitit()                   # a dry run is a plan for submitit's cluster
+    options = options.with_time_for(config)
+    specs = grid(config, store.experiment_hash)
+    costs = [run_gpu_hours(spec, config) for spec in specs]
+    files = write_dry_run(specs, config, options, store.out_dir, costs)
+    bound = search_run_bound(config)
+    mean = sum(costs) / len(costs)
+    plan = {"jobs": len(specs), "estimated_gpu_hours": round(sum(costs), 3),
+            "search_run_bound": bound,
+            "search_estimated_gpu_hours": round(bound * mean, 3),
+            "cost_model": "constructed: 6*params*tokens at 10 TFLOP/s + 5 ms per step and "
+                          "layer, whole step budget (no early stop); see tc0lab/probe/cost.py",
+            "files": files, "submitted": False}
+    if as_json:
+        emit_json(plan)
+        return
+    click.echo(f"Dry run: {plan['jobs']} jobs (the whole grid, one per task, model, length, "
+               f"layers, seed), estimated {plan['estimated_gpu_hours']:.1f} GPU-hours "
+               f"(upper bound, no early stop).\nThe adaptive search (tc0lab probe ... "
+               f"--launcher slurm) runs at most {bound} of them, about "
+               f"{plan['search_estimated_gpu_hours']:.1f} GPU-hours.\nCost model: "
+               f"{plan['cost_model']}.\nWrote {files['script']} and {files['job_list']}; "
+               f"submit with: sbatch {files['script']}")
 
 
 def _resolved_config(group_or_task: str, models: str | None, lengths: str | None,
@@ -160,16 +266,21 @@ def _check_model_names(config: ProbeConfig, known: Any) -> None:
 
 
 class _TqdmProgress:
-    """Progress on stderr: one bar over cells, one transient bar per run, a line per run."""
+    """Progress on stderr: one bar over cells, one transient bar per run, a line per run.
 
-    def __init__(self, total_cells: int) -> None:
+    Per-run step bars only in-process: runs in other processes report when they finish."""
+
+    def __init__(self, total_cells: int, step_bars: bool = True) -> None:
         from tqdm import tqdm
         self._tqdm = tqdm
+        self._step_bars = step_bars
         self._cells = tqdm(total=total_cells, desc="cells", unit="cell", file=sys.stderr,
                            position=0)
         self._run = None
 
     def run_started(self, spec: Any, max_steps: int) -> None:
+        if not self._step_bars:
+            return
         if self._run is not None:        # the previous run was cut by the sweep budget
             self._run.close()
         self._run = self._tqdm(total=max_steps, desc=f"{spec.model} n={spec.length} "

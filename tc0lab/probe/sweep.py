@@ -15,12 +15,18 @@ Every run is identified by a stable `RunSpec.key` (task, model, n, L, seed, expe
 and executed by `run_one(spec, config, ...)`, which needs nothing else, so a parallel or Slurm
 launcher can run runs as independent jobs. Finished runs are looked up in the results store
 before running (resume). A run cut by the sweep's time budget is not stored.
+
+Runs go through a launcher (tc0lab/probe/launchers.py: in-process, local worker processes,
+Slurm). With room for W runs at once, a length's candidate depths run as one wave and runs
+that can no longer change a cell are dropped or cancelled (`Sweep`); the cells are the same as
+the serial search's, whatever order runs finish in.
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
 import importlib.metadata
+import itertools
 import math
 import platform
 import statistics
@@ -171,85 +177,174 @@ Runner = Callable[..., dict[str, Any]]
 
 
 @dataclass
+class _CellSearch:
+    """The upward search of one (task, model, length), fed by records as they arrive."""
+
+    task: str
+    model: str
+    length: int
+    start: int
+    config: ProbeConfig
+    experiment_hash: str
+    records: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+
+    def candidates(self) -> list[RunSpec]:
+        """Every run the search may need, shallowest first (the order of the serial search)."""
+        return [RunSpec(self.task, self.model, self.length, layers, seed, self.experiment_hash)
+                for layers in range(self.start, self.config.sweep.max_layers + 1)
+                for seed in range(self.config.sweep.seeds)]
+
+    def decided(self) -> Cell | None:
+        """The cell once the records decide it exactly as the serial search would, else None.
+
+        Depths are read upward and seeds in order, so the cell (and the runs it cites) does not
+        depend on which runs happened to finish first."""
+        cell = Cell(self.task, self.model, self.length, status=training.NOT_REACHED)
+        target = self.config.settings_for(self.model)[0].target_accuracy
+        for layers in range(self.start, self.config.sweep.max_layers + 1):
+            used = self._records_deciding(layers)
+            if used is None:
+                return None
+            cell.tried_layers.append(layers)
+            cell.run_keys += [record["run_key"] for record in used]
+            cell.diverged_runs += sum(r["status"] == training.DIVERGED for r in used)
+            if depth_solves(used, self.config.sweep.seed_rule, target):
+                cell.status, cell.min_layers = training.REACHED, layers
+                return cell
+        return cell
+
+    def _records_deciding(self, layers: int) -> list[dict[str, Any]] | None:
+        used = []
+        for seed in range(self.config.sweep.seeds):
+            record = self.records.get((layers, seed))
+            if record is None:
+                return None
+            used.append(record)
+            if self.config.sweep.seed_rule == "best" and record["status"] == training.REACHED:
+                break
+        return used
+
+    def needs(self, spec: RunSpec) -> bool:
+        """False once the run cannot change the answer (a shallower depth or seed solved)."""
+        if self.decided() is not None:
+            return False
+        best = self.config.sweep.seed_rule == "best"
+        for (layers, seed), record in self.records.items():
+            if record["status"] == training.REACHED and best and (
+                    layers < spec.layers or (layers == spec.layers and seed < spec.seed)):
+                return False
+        return True
+
+
+@dataclass
 class Sweep:
-    """Runs the grid of one config against one results store."""
+    """Runs the grid of one config against one results store, through a launcher.
+
+    Lengths are waves: every candidate run (depth, seed) of every model at one length is
+    queued shallowest first (models interleaved), `launcher.capacity` of them run at once, and after each finished
+    run the queue drops (and the launcher cancels) the runs that can no longer change a cell.
+    With capacity 1 this is exactly the serial upward search; with W workers it trades wasted
+    deeper runs for wall-clock (`runs_wasted`, `runs_cancelled`)."""
 
     config: ProbeConfig
     store: ResultsStore
     device: torch.device
     runner: Runner = run_one
     progress: SweepProgress = field(default_factory=SilentProgress)
+    launcher: Any = None            # None: in-process, one run at a time
     runs_executed: int = 0
     runs_resumed: int = 0
+    runs_merged: int = 0
+    runs_cancelled: int = 0
+    runs_wasted: int = 0
     cut: bool = False
 
     def run(self) -> list[Cell]:
         """Every cell of the grid, in sweep order."""
-        deadline = time.monotonic() + self.config.sweep.time_budget_seconds
-        cells = []
-        for task in self.config.sweep.tasks:
-            previous: dict[str, int] = {}
-            for length in sorted(self.config.sweep.lengths):
-                for model in self.config.sweep.models:
-                    cell = self._min_depth(task, model, length, previous.get(model), deadline)
-                    if cell.status != NOT_RUN:
-                        previous[model] = cell.min_layers or self.config.sweep.max_layers
-                    self.progress.cell_finished(cell)
-                    cells.append(cell)
+        from tc0lab.probe.launchers import InProcessLauncher, merge_job_files
+        launcher = self.launcher or InProcessLauncher(self.config, self.store.out_dir,
+                                                      self.device, runner=self.runner,
+                                                      on_step=self.progress.step)
+        self.runs_merged = merge_job_files(self.store)   # jobs a killed driver left behind
+        deadline = time.time() + self.config.sweep.time_budget_seconds
+        cells, executed_keys = [], []
+        try:
+            for task in self.config.sweep.tasks:
+                previous: dict[str, int] = {}
+                for length in sorted(self.config.sweep.lengths):
+                    searches = [_CellSearch(task, model, length,
+                                            min(previous.get(model, 1),
+                                                self.config.sweep.max_layers),
+                                            self.config, self.store.experiment_hash)
+                                for model in self.config.sweep.models]
+                    executed_keys += self._run_wave(launcher, searches, deadline)
+                    for search in searches:
+                        cell = search.decided() or Cell(task, search.model, length, NOT_RUN)
+                        if cell.status != NOT_RUN:
+                            previous[search.model] = (cell.min_layers
+                                                      or self.config.sweep.max_layers)
+                        self.progress.cell_finished(cell)
+                        cells.append(cell)
+        finally:
+            launcher.close()
+        cited = {key for cell in cells for key in cell.run_keys}
+        self.runs_wasted = sum(key not in cited for key in executed_keys)
         return cells
 
-    def _min_depth(self, task: str, model: str, length: int, previous_answer: int | None,
-                   deadline: float) -> Cell:
-        cell = Cell(task, model, length, status=training.NOT_REACHED)
-        max_layers = self.config.sweep.max_layers
-        for layers in range(min(previous_answer or 1, max_layers), max_layers + 1):
-            records = self._runs_at_depth(task, model, length, layers, deadline)
-            if records is None:
-                cell.status = NOT_RUN
-                return cell
-            cell.tried_layers.append(layers)
-            cell.run_keys += [record["run_key"] for record in records]
-            cell.diverged_runs += sum(r["status"] == training.DIVERGED for r in records)
-            target = self.config.settings_for(model)[0].target_accuracy
-            if depth_solves(records, self.config.sweep.seed_rule, target):
-                cell.status, cell.min_layers = training.REACHED, layers
-                return cell
-        return cell
+    def _run_wave(self, launcher: Any, searches: list[_CellSearch],
+                  deadline: float) -> list[str]:
+        """Run one length's searches to their answers; return the keys of runs executed."""
+        owner = {spec.key: search for search in searches for spec in search.candidates()}
+        # round-robin over models: W workers first take each model's shallowest run, which
+        # wastes nothing; deeper depths of one model only fill workers left over
+        queue = [spec for specs in itertools.zip_longest(*(s.candidates() for s in searches))
+                 for spec in specs if spec is not None]
+        running: dict[str, Any] = {}
+        executed: list[str] = []
+        while True:
+            self._drop_unneeded(launcher, owner, queue, running)
+            while queue and (self.store.get(queue[0].key) is not None
+                             or len(running) < launcher.capacity):
+                spec = queue.pop(0)
+                stored = self.store.get(spec.key)
+                if stored is not None:
+                    self.runs_resumed += 1
+                    self.progress.run_finished(spec, stored, resumed=True)
+                    owner[spec.key].records[(spec.layers, spec.seed)] = stored
+                    self._drop_unneeded(launcher, owner, queue, running)
+                    continue
+                if time.time() >= deadline:
+                    self.cut, queue = True, []
+                    break
+                self.progress.run_started(spec, self.config.settings_for(spec.model)[0]
+                                          .max_steps)
+                for job in launcher.submit([spec], deadline):
+                    running[spec.key] = job
+            if not running:
+                return executed
+            for job in launcher.wait(list(running.values())):
+                del running[job.spec.key]
+                if job.record is None:          # cut by the sweep deadline: not stored
+                    self.cut = True
+                    continue
+                self._store(job.record)
+                executed.append(job.spec.key)
+                self.progress.run_finished(job.spec, job.record, resumed=False)
+                owner[job.spec.key].records[(job.spec.layers, job.spec.seed)] = job.record
 
-    def _runs_at_depth(self, task: str, model: str, length: int, layers: int,
-                       deadline: float) -> list[dict[str, Any]] | None:
-        """The records of every seed needed at this depth; None if the sweep budget ran out."""
-        records = []
-        for seed in range(self.config.sweep.seeds):
-            spec = RunSpec(task, model, length, layers, seed, self.store.experiment_hash)
-            record = self._record(spec, deadline)
-            if record is None:
-                return None
-            records.append(record)
-            if self.config.sweep.seed_rule == "best" and record["status"] == training.REACHED:
-                break
-        return records
+    def _drop_unneeded(self, launcher: Any, owner: dict[str, _CellSearch],
+                       queue: list[RunSpec], running: dict[str, Any]) -> None:
+        queue[:] = [spec for spec in queue if owner[spec.key].needs(spec)]
+        for key, job in list(running.items()):
+            if not owner[key].needs(job.spec):
+                launcher.cancel(job)
+                del running[key]
+                self.runs_cancelled += 1
 
-    def _record(self, spec: RunSpec, deadline: float) -> dict[str, Any] | None:
-        stored = self.store.get(spec.key)
-        if stored is not None:
-            self.runs_resumed += 1
-            self.progress.run_finished(spec, stored, resumed=True)
-            return stored
-        if time.monotonic() >= deadline:
-            self.cut = True
-            return None
-        train_settings, _ = self.config.settings_for(spec.model)
-        self.progress.run_started(spec, train_settings.max_steps)
-        record = self.runner(spec, self.config, self.device, deadline=deadline,
-                             on_step=self.progress.step)
-        if record["status"] == training.CUT:
-            self.cut = True
-            return None
-        self.store.append(record)
+    def _store(self, record: dict[str, Any]) -> None:
+        if self.store.get(record["run_key"]) is None:   # a run is stored once, whoever ran it
+            self.store.append(record)
         self.runs_executed += 1
-        self.progress.run_finished(spec, record, resumed=False)
-        return record
 
 
 def depth_solves(records: list[dict[str, Any]], seed_rule: str, target: float) -> bool:
@@ -259,3 +354,12 @@ def depth_solves(records: list[dict[str, Any]], seed_rule: str, target: float) -
     accuracies = [record["test"]["full_sequence"] if record["status"] != training.DIVERGED
                   else 0.0 for record in records]
     return statistics.median(accuracies) >= target
+
+
+def grid(config: ProbeConfig, experiment_hash: str) -> list[RunSpec]:
+    """Every run of the grid (every depth up to max_layers): what a non-adaptive launch runs."""
+    sweep = config.sweep
+    return [RunSpec(task, model, length, layers, seed, experiment_hash)
+            for task in sweep.tasks for length in sorted(sweep.lengths)
+            for model in sweep.models for layers in range(1, sweep.max_layers + 1)
+            for seed in range(sweep.seeds)]
