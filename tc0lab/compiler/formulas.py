@@ -96,6 +96,13 @@ class StackFormulas:
                 "gates_by_op": {op: c for op, c in gates.items() if c}, "threshold_gates": value(self.threshold_gates),
                 "edges": value(self.edges), "nodes": value(self.nodes)}
 
+    def nodes_at(self, length: int, layers: int | None = None, d_model: int | None = None,
+                 d_state: int | None = None) -> int:
+        """Only the node count at n = length (what a size check before building needs)."""
+        values = {n: sympy.Integer(length), p: sympy.Integer(1)}
+        values.update(self._sizes(layers, d_model, d_state))
+        return int(self.nodes.xreplace(values).doit())
+
     def _sizes(self, layers: int | None, d_model: int | None, d_state: int | None) -> dict:
         given = {"L": layers, "d": d_model, "N": d_state}
         lowest = {"L": 1, "d": self.minimum[0], "N": self.minimum[1]}

@@ -53,7 +53,7 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
     from tc0lab.compiler.formulas import FormulaUnsupported, estimate_nodes
     try:
         if stack.d_state is not None and stack.blocks[0] is zoo.block(stack.arch, stack.d, stack.d_state, False):
-            estimate = cached_zoo_formulas(stack.arch)[0].at(n, 1, layers=stack.layers, d_model=stack.d, d_state=stack.d_state)["nodes"]
+            estimate = cached_zoo_formulas(stack.arch)[0].nodes_at(n, stack.layers, stack.d, stack.d_state)
         else:
             estimate = estimate_nodes(stack, n)
     except (FormulaUnsupported, ValueError):
