@@ -32,7 +32,7 @@ d, N = sympy.symbols("d N", positive=True, integer=True)
 # smallest (d, N) each derivation covers. At d = 1 a projection w x is one 'mul' and no 'add',
 # which changes every core with input-dependent projections (s4 and s4d have none); at N = 1
 # the transitions of IDS4 and DeltaNet are 1 x 1, hence diagonal: another construction.
-_MIN_SIZES = {"s4": (1, 1), "s4d": (1, 1), "ids4": (2, 2), "deltanet": (2, 2)}
+_MIN_SIZES = {"s4": (1, 1), "s4d": (1, 1), "ssm-fnn": (1, 1), "ids4": (2, 2), "deltanet": (2, 2)}
 DEFAULT_MIN_SIZES = (2, 1)
 
 
@@ -195,6 +195,7 @@ def _transformer() -> ZooLayer:
 _LAYERS = {
     "s4": lambda: [(d <= N, _s4(True)), (d > N, _s4(False))],
     "s4d": lambda: [(sympy.true, _s4d())],
+    "ssm-fnn": lambda: [(sympy.true, _s4d())],  # its SSM core is the S4D recurrence (zoo._ssm_fnn)
     "mamba": lambda: [(sympy.true, _mamba(False))],
     "mamba-neg": lambda: [(sympy.true, _mamba(True))],
     "mamba2": lambda: [(sympy.true, _mamba2())],

@@ -17,6 +17,7 @@ verdict, because every decision is made from the matrices built here.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Callable
 
@@ -106,6 +107,12 @@ def _s4d(d: int, N: int) -> Recurrence:
     return Recurrence("s4d", x, _diag(decays), B, C, _diag(D), arrays)
 
 
+def _ssm_fnn(d: int, N: int) -> Recurrence:
+    """The SSM core of Nishikawa & Suzuki's SSM+FNN (ICLR 2025): linear time-invariant, so a
+    convolution with a fixed kernel; the FNNs around it are token-wise. Same equations as S4D."""
+    return dataclasses.replace(_s4d(d, N), name="ssm-fnn")
+
+
 def _dense(name: str, d: int, N: int, nonlinearity: str | None = None) -> Recurrence:
     """A fixed dense transition: S4 (linear) or the RNN-SSM (wrapped in a nonlinearity)."""
     x = input_symbols(d)
@@ -181,7 +188,7 @@ def _core_inits(d: int, N: int) -> dict[str, dict[str, Callable]]:
     mamba = {"W_delta": _normal(0.5 * r_d), "b_delta": _uniform(-2.0, -0.5),
              "A_log": _uniform(-0.7, 0.7), "W_B": _normal(r_d), "W_C": _normal(r_d), "D": _normal(0.5)}
     dense = {"A": _normal(0.5 * r_n), "B": _normal(r_d), "C": _normal(r_n), "D": _normal(0.5)}
-    return {
+    inits = {
         "mamba": mamba, "mamba-neg": mamba,
         "mamba2": {"w_delta": _normal(0.5 * r_d), "b_delta": _uniform(-2.0, -0.5),
                    "A_log": _uniform(-0.7, 0.7), "W_B": _normal(r_d), "W_C": _normal(r_d), "D": _normal(0.5)},
@@ -195,6 +202,8 @@ def _core_inits(d: int, N: int) -> dict[str, dict[str, Callable]]:
                      "b_beta": _normal(0.5), "D": _normal(0.5)},
         "transformer": {"W_q": _normal(r_d), "W_k": _normal(r_d), "W_v": _normal(r_d)},
     }
+    inits["ssm-fnn"] = inits["s4d"]      # the same LTI core
+    return inits
 
 
 _BUILDERS: dict[str, Callable[..., Mixer]] = {
@@ -208,6 +217,7 @@ _BUILDERS: dict[str, Callable[..., Mixer]] = {
     "deltanet": _deltanet,
     "rnn": lambda d, N: _dense("rnn", d, N, nonlinearity="tanh"),
     "transformer": _attention,
+    "ssm-fnn": _ssm_fnn,
 }
 
 ARCHS: tuple[str, ...] = tuple(_BUILDERS)
