@@ -6,7 +6,8 @@ Every model maps tokens (B, T) to logits (B, T, n_classes) (token tagging) with 
     -> layers x [ x + mixer(LayerNorm(x));  x + MLP(LayerNorm(x)) ]     pre-norm residual blocks
     -> LayerNorm -> Linear readout
 
-The MLP is d -> 2d -> d with GELU in every model, so models differ only in the mixer:
+The MLP is d -> 2d -> d with GELU in every model (except ssm-fnn, below), so models differ
+only in the mixer:
 
     transformer   causal multi-head softmax attention (head size >= 16), learned or sinusoidal
                   positions
@@ -22,6 +23,10 @@ The MLP is d -> 2d -> d with GELU in every model, so models differ only in the m
                   leave the loss plateau on S5 at n = 8 within 4,600 steps (measured), while
                   the one-hot core reached 100% in 1,000 steps.
     rnn/lstm/gru  torch.nn.RNN (tanh) / LSTM / GRU with hidden size d
+    ssm-fnn       Nishikawa & Suzuki (ICLR 2025): a token-wise FNN before AND after an LTI SSM
+                  (Linear(S4DCore(x)), a convolution with a fixed kernel), each FNN with
+                  `fnn_depth` hidden layers of width `fnn_width` (0: 2d); every sub-layer is a
+                  pre-norm residual like the others
 
 The cores (layers.py) compute exactly the zoo's equations; everything listed above is around
 them. What this does not do: no convolution or gated branch as in the full Mamba block, no
@@ -40,7 +45,8 @@ from tc0lab.probe.layers import DeltaNetCore, IDS4Core, MambaCore, S4DCore
 from tc0lab.probe.scan import SCAN_MODES
 
 MODEL_NAMES: tuple[str, ...] = (
-    "transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", "rnn", "lstm", "gru")
+    "transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", "rnn", "lstm", "gru",
+    "ssm-fnn")
 POSITIONS = ("learned", "sinusoidal")
 
 
@@ -58,10 +64,15 @@ class ModelConfig:
     positions: str = "learned"
     beta_max: float = 2.0
     scan: str = "parallel"  # or "sequential" (the reference loops)
+    fnn_depth: int = 1      # ssm-fnn: hidden layers per token-wise FNN
+    fnn_width: int = 0      # ssm-fnn: their width (0: 2 * d_model)
 
     def __post_init__(self) -> None:
         _check_name(self.name)
-        for field in ("vocab_size", "n_classes", "layers", "d_model", "d_state", "max_len"):
+        if not isinstance(self.fnn_width, int) or self.fnn_width < 0:
+            raise ValueError(f"fnn_width must be an integer >= 0, got {self.fnn_width!r}")
+        for field in ("vocab_size", "n_classes", "layers", "d_model", "d_state", "max_len",
+                      "fnn_depth"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
                 raise ValueError(f"{field} must be a positive integer, got {getattr(self, field)!r}")
         if self.positions not in POSITIONS:
@@ -120,6 +131,7 @@ def _mixer(config: ModelConfig, first_layer: bool) -> nn.Module:
         "mamba": lambda: MambaCore(d, n, negative=False, scan=scan),
         "mamba-neg": lambda: MambaCore(d, n, negative=True, scan=scan),
         "s4d": lambda: S4DCore(d, n, scan),
+        "ssm-fnn": lambda: S4DCore(d, n, scan),
         "deltanet": lambda: DeltaNetCore(d, n, config.beta_max, scan),
     }[name]()
     return nn.Sequential(core, nn.Linear(d, d))
@@ -137,15 +149,31 @@ class Block(nn.Module):
         self.mixer_norm = None if self.reads_tokens else nn.LayerNorm(d)
         self.mixer = _mixer(config, first_layer)
         self.mlp_norm = nn.LayerNorm(d)
-        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.mlp = _fnn(config)
+        # ssm-fnn: a token-wise FNN also before the SSM (Nishikawa & Suzuki's f = FNN o SSM o FNN)
+        self.pre_mlp = _fnn(config) if config.name == "ssm-fnn" else None
+        self.pre_norm = nn.LayerNorm(d) if self.pre_mlp is not None else None
 
     def forward(self, x: Tensor, tokens: Tensor) -> Tensor:
+        if self.pre_mlp is not None:
+            x = x + self.pre_mlp(self.pre_norm(x))
         if self.reads_tokens:
             mixer_input = F.one_hot(tokens, self.mixer[0].D.shape[0]).to(x.dtype)  # (B, T, V)
         else:
             mixer_input = self.mixer_norm(x)  # (B, T, d)
         x = x + self.mixer(mixer_input)
         return x + self.mlp(self.mlp_norm(x))
+
+
+def _fnn(config: ModelConfig) -> nn.Sequential:
+    """Token-wise d -> width (GELU) x depth -> d; d -> 2d -> d unless ssm-fnn sets otherwise."""
+    d = config.d_model
+    depth, width = (config.fnn_depth, config.fnn_width or 2 * d) if config.name == "ssm-fnn" \
+        else (1, 2 * d)
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        layers += [nn.Linear(d if i == 0 else width, width), nn.GELU()]
+    return nn.Sequential(*layers, nn.Linear(width, d))
 
 
 class SequenceTagger(nn.Module):

@@ -41,6 +41,11 @@ NO_PREDICTION = "no prediction"
 
 def checker_prediction(model: str, group: str) -> dict[str, Any]:
     """The checker's prediction for (model, group), or 'unavailable' if it is not installed."""
+    from tc0lab.probe.tasks import TASK_FACTORIES
+    if group.partition(":")[0] in TASK_FACTORIES:     # copy, recall, parity, flipflop
+        return {"prediction": NO_PREDICTION, "verdict": "",
+                "reason": f"{group!r} is not a group word problem; the checker predicts depth "
+                          f"for word problems only (its verdict: tc0lab check --arch {model})"}
     try:
         from tc0lab.check.predict import predict
     except ImportError:
@@ -135,7 +140,8 @@ def _run_summary(record: dict[str, Any]) -> dict[str, Any]:
             "params": record["params"], "test_full_sequence": record["test"]["full_sequence"],
             "test_token": record["test"]["token"],
             "extrapolation_length": extrapolation.get("length"),
-            "extrapolation_full_sequence": extrapolation.get("full_sequence")}
+            "extrapolation_full_sequence": extrapolation.get("full_sequence"),
+            "extrapolation_by_length": extrapolation.get("by_length") or {}}
 
 
 def _cell_text(cell: dict[str, Any], budget: dict[str, Any]) -> str:
@@ -254,10 +260,55 @@ def _plot_model(axis: Any, cells: list[dict[str, Any]], model: str, color: str, 
         axis.scatter(*zip(*missed), color=color, marker="x", s=40, zorder=3)
 
 
+def length_curves(summary: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
+    """Per "task model L=layers seed=s": (length, full-sequence accuracy) at the training length
+    n and at the middle of each extrapolation bin. Only runs with binned extrapolation."""
+    curves = {}
+    for cell in summary["cells"]:
+        for run in cell["runs"]:
+            bins = run.get("extrapolation_by_length") or {}
+            if not bins:
+                continue
+            points = [(float(cell["length"]), run["test_full_sequence"])]
+            for label, accuracy in bins.items():
+                low, high = (int(edge) for edge in label.split("-"))
+                points.append(((low + high) / 2, accuracy))
+            label = f"{cell['task']} {cell['model']} L={run['layers']} seed={run['seed']}"
+            curves[label] = sorted(points)     # stored records may sort the bin keys as text
+    return curves
+
+
+def write_length_figure(summary: dict[str, Any], path: Path) -> None:
+    """Accuracy against length: one line per run, the training length n then the test bins."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6.5, 3.8))
+    for index, (label, points) in enumerate(length_curves(summary).items()):
+        axis.plot(*zip(*points), marker="o", color=f"C{index % 10}", label=label)
+    lengths = sorted({c["length"] for c in summary["cells"]})
+    for length in lengths:
+        axis.axvline(length, color="grey", linestyle=":", linewidth=0.8)
+    axis.set_xlabel("sequence length (dotted: training length n; right of it: extrapolation)")
+    axis.set_ylabel("full-sequence accuracy")
+    axis.set_ylim(-0.05, 1.05)
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.suptitle(f"accuracy by length (preset {summary['preset']})", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+
+
 def write_outputs(out_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
-    """summary.json and figure.png; returns their paths."""
+    """summary.json, figure.png and, when runs were tested on length bins, accuracy_by_length.png;
+    returns their paths."""
     summary_path, figure_path = out_dir / "summary.json", out_dir / "figure.png"
     atomic_write_text(summary_path, json.dumps(summary, indent=2) + "\n")
     write_figure(summary, figure_path)
-    return {"results": str(out_dir / "results.jsonl"), "summary": str(summary_path),
-            "figure": str(figure_path), "config": str(out_dir / "config.json")}
+    files = {"results": str(out_dir / "results.jsonl"), "summary": str(summary_path),
+             "figure": str(figure_path), "config": str(out_dir / "config.json")}
+    if length_curves(summary):
+        write_length_figure(summary, out_dir / "accuracy_by_length.png")
+        files["length_figure"] = str(out_dir / "accuracy_by_length.png")
+    return files

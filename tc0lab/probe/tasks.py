@@ -4,8 +4,10 @@ A task at one length gives everything the training loop needs and nothing model-
 `vocab_size`, `n_classes`, `sample_train(batch_size, rng)`, fixed `validation` and `test`
 batches, and `at_length(m)` for length extrapolation. A `Batch` carries `inputs`, `targets`
 and a boolean `mask` of graded positions, all (B, T); ungraded positions are padding or
-positions the task does not ask about. New tasks (copying, recall, parity, flip-flop) register
-a factory in `TASK_FACTORIES`; train.py never changes.
+positions the task does not ask about. Other tasks register a factory in `TASK_FACTORIES`
+(copy, recall, parity and flip-flop do so in selection_tasks.py, whose names may carry options
+after ':', e.g. 'recall:pairs=4'); the training loop knows no task by name. When examples have their own
+lengths, `Batch.lengths` holds them and `Batch.bin_edges` the bins to report accuracy on.
 
 Word problems (`WordProblem`): the input is g_1 ... g_n, element ids of a finite group from
 `tc0lab.groups.parse_group`, and the target at every position t is the prefix product
@@ -42,6 +44,8 @@ class Batch:
     inputs: np.ndarray    # (B, T) int64 token ids
     targets: np.ndarray   # (B, T) int64 class ids
     mask: np.ndarray      # (B, T) bool, True where graded
+    lengths: np.ndarray | None = None    # (B,) effective length per example, when they vary
+    bin_edges: tuple[int, ...] = ()      # report accuracy per [edge_i, edge_{i+1}) of lengths
 
     def __len__(self) -> int:
         return int(self.inputs.shape[0])
@@ -163,15 +167,27 @@ def _word_problem_factory(name: str, length: int, eval_size: int,
 TASK_FACTORIES: dict[str, TaskFactory] = {}
 
 
+def _registered(name: str) -> str | None:
+    """The registered base name of 'recall:pairs=4' ('recall'), or None for a group."""
+    base = name.strip().lower().partition(":")[0]
+    return base if base in TASK_FACTORIES else None
+
+
 def canonical_task_name(name: str) -> str:
-    """'s5' -> 'S5', 'a4_x_z5' -> 'A4xZ5'; a registered task name is lower-cased."""
-    if name.lower() in TASK_FACTORIES:
-        return name.lower()
+    """'s5' -> 'S5', 'a4_x_z5' -> 'A4xZ5'; a registered task name (with its options, e.g.
+    'Recall:vocab=16') is normalised by its module and validated."""
+    if _registered(name):
+        from tc0lab.probe.selection_tasks import canonical_selection_name
+        return canonical_selection_name(name)
     return parse_group(name).name
 
 
 def make_task(name: str, length: int, eval_size: int = 512, short_words_fraction: float = 0.1,
               seed: int = 0) -> Task:
     """A registered task by name, otherwise the word problem of the group `name`."""
-    factory = TASK_FACTORIES.get(name.lower(), _word_problem_factory)
+    base = _registered(name)
+    factory = TASK_FACTORIES[base] if base else _word_problem_factory
     return factory(name, length, eval_size, short_words_fraction, seed)
+
+
+from tc0lab.probe import selection_tasks  # noqa: E402,F401  (registers copy/recall/parity/flipflop)

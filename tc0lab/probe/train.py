@@ -10,13 +10,15 @@ TEST full-sequence accuracy is >= the target, whatever stopped the run.
 Metrics (Illusion of State §6): full-sequence accuracy, the share of sequences whose every
 graded position is correct (the paper's metric, target 0.90), and token accuracy over graded
 positions. Both on the fixed validation and test sets at the training length, and optionally
-on a test set at `extrapolation_factor` times the length (length extrapolation).
+on a test set at `extrapolation_factor` times the length (length extrapolation). When a test
+batch carries per-example lengths and bin edges (the selection tasks), `Accuracy.by_length`
+also gives full-sequence accuracy per length bin.
 """
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -38,6 +40,8 @@ class Accuracy:
     token: float           # share of graded positions correct
     count: int             # number of sequences
     length: int
+    # full-sequence accuracy per bin of effective lengths, "lo-hi" inclusive (when binned)
+    by_length: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -65,20 +69,33 @@ def evaluate(model: nn.Module, batch: Batch, device: torch.device,
     """Full-sequence and token accuracy on graded positions, in chunks of sequences."""
     was_training = model.training
     model.eval()
-    sequences_right, tokens_right = 0, 0
+    sequence_right, tokens_right = [], 0
     for start in range(0, len(batch), chunk_size):
         chunk = Batch(*(array[start:start + chunk_size]
                         for array in (batch.inputs, batch.targets, batch.mask)))
         inputs, targets, mask = to_tensors(chunk, device)
         predicted = model(inputs).argmax(dim=-1)                  # (B, T)
         correct = (predicted == targets) | ~mask                   # ungraded count as correct
-        sequences_right += int(correct.all(dim=1).sum())
+        sequence_right.append(correct.all(dim=1).cpu().numpy())
         tokens_right += int(((predicted == targets) & mask).sum())
     model.train(was_training)
+    right = np.concatenate(sequence_right)                         # (B,) bool
     graded = int(batch.mask.sum())
-    return Accuracy(full_sequence=sequences_right / len(batch),
+    return Accuracy(full_sequence=float(right.mean()),
                     token=tokens_right / max(graded, 1), count=len(batch),
-                    length=int(batch.inputs.shape[1]))
+                    length=int(batch.inputs.shape[1]), by_length=accuracy_by_length(batch, right))
+
+
+def accuracy_by_length(batch: Batch, right: np.ndarray) -> dict[str, float]:
+    """Share of right sequences per bin [lo, hi) of `batch.bin_edges`, keyed "lo-(hi-1)"."""
+    if batch.lengths is None or len(batch.bin_edges) < 2:
+        return {}
+    bins = {}
+    for low, high in zip(batch.bin_edges[:-1], batch.bin_edges[1:]):
+        inside = (batch.lengths >= low) & (batch.lengths < high)
+        if inside.any():
+            bins[f"{low}-{high - 1}"] = float(right[inside].mean())
+    return bins
 
 
 def learning_rate_factor(step: int, settings: TrainSettings) -> float:

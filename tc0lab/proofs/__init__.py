@@ -22,6 +22,7 @@ CLAIMS: dict[str, str] = {
     "deltanet-reflections-generate-s5": "tc0lab.proofs.deltanet_reflections",
     "mamba-never-negative": "tc0lab.proofs.mamba_never_negative",
     "mamba-depth-flat": "tc0lab.proofs.mamba_depth_flat",
+    "ssm-fnn-recall": "tc0lab.proofs.ssm_fnn_recall",
 }
 
 
