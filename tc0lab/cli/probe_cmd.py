@@ -34,8 +34,9 @@ DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 @click.option("--lengths", help="Comma-separated sequence lengths, e.g. 2,4,8.")
 @click.option("--max-layers", type=click.IntRange(min=1), help="Largest depth tried.")
 @click.option("--seeds", type=click.IntRange(min=1), help="Seeds per (length, depth).")
-@click.option("--preset", default=DEFAULT_PRESET, show_default=True,
-              help="quick (laptop CPU), paper (GPU), or a path to a .toml preset.")
+@click.option("--preset", default=None,
+              help="quick (laptop CPU), paper (GPU), or a path to a .toml preset. Default: the task's "
+                   "own preset (probes/copy.toml, recall, parity, flipflop) if it has one, else quick.")
 @click.option("--time-budget", help="Wall-clock budget of the whole sweep, e.g. 90s, 20m, 1h.")
 @click.option("--device", help="auto (CUDA when available), cpu, cuda or cuda:N.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -67,7 +68,7 @@ DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 @json_option
 @library_errors
 def probe_command(group_or_task: str, models: str | None, lengths: str | None,
-                  max_layers: int | None, seeds: int | None, preset: str,
+                  max_layers: int | None, seeds: int | None, preset: str | None,
                   time_budget: str | None, device: str | None, out_dir: Path | None,
                   params: int | None, settings: tuple[str, ...], launcher: str,
                   workers: int | None, slurm_partition: str | None, slurm_time: str | None,
@@ -205,12 +206,19 @@ def _dry_run(config: ProbeConfig, store: Any, options: Any, as_json: bool) -> No
                f"submit with: sbatch {files['script']}")
 
 
+def _default_preset(group_or_task: str) -> str:
+    """The first task's own preset (e.g. probes/copy.toml) when there is one, else quick."""
+    from tc0lab.probe.config import PRESET_DIR
+    base = group_or_task.split(",")[0].split(":")[0].strip().lower()
+    return base if (PRESET_DIR / f"{base}.toml").is_file() else DEFAULT_PRESET
+
+
 def _resolved_config(group_or_task: str, models: str | None, lengths: str | None,
-                     max_layers: int | None, seeds: int | None, preset: str,
+                     max_layers: int | None, seeds: int | None, preset: str | None,
                      time_budget: str | None, device: str | None, params: int | None,
                      settings: tuple[str, ...], canonical_task_name: Any) -> ProbeConfig:
     """The preset, then --set overrides, then the named options (which win)."""
-    config = load_preset(preset)
+    config = load_preset(preset or _default_preset(group_or_task))
     for setting in settings:
         key, value = _split_setting(setting)
         config = override(config, key, value)
