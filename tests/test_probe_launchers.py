@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import random
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from probe_processes import kill_after_results, probe_command, result_keys
 from tc0lab.cli import main
 from tc0lab.probe.config import ProbeConfig, SweepSettings, load_preset
 from tc0lab.probe.launchers import (Job, LauncherError, ProcessLauncher, SlurmLauncher,
@@ -287,27 +286,15 @@ def test_slurm_without_submitit_names_the_install_command(tiny, tmp_path, monkey
 # Kill the driver, resume under another launcher
 # ---------------------------------------------------------------------------------------------
 
-def result_keys(out: Path) -> list[str]:
-    path = out / "results.jsonl"
-    return [json.loads(line)["run_key"] for line in path.read_text().splitlines()
-            if line] if path.exists() else []
-
-
 def test_killed_worker_driver_resumes_in_process_without_losing_or_repeating_runs(tiny,
                                                                                  tmp_path):
     tiny.write_text(TINY_PRESET.replace("lengths = [2, 3]", "lengths = [2, 3, 4]")
                     .replace("max_layers = 2", "max_layers = 1").replace("seeds = 2", "seeds = 3"))
     out = tmp_path / "out"
-    command = [sys.executable, "-c", "from tc0lab.cli import main; main()", "probe", "z2",
-               "--preset", str(tiny), "--out", str(out), "--json"]
+    command = probe_command("z2", tiny, out)
     victim = subprocess.Popen([*command, "--workers", "2"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(result_keys(out)) < 2 and victim.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
-    before_kill = result_keys(out)
+    before_kill = kill_after_results(victim, out)
     assert victim.returncode == -signal.SIGKILL and 2 <= len(before_kill) < 9, before_kill
     rerun = subprocess.run(command, capture_output=True, timeout=180)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
+from probe_processes import kill_after_results, probe_command, result_keys
 from tc0lab.probe.config import ProbeConfig, SweepSettings, TrainSettings
 from tc0lab.probe.results import ResultsError, ResultsStore
 
@@ -111,17 +109,7 @@ extrapolation_factor = 0
 
 
 def probe_process(preset, out) -> subprocess.Popen:
-    code = "from tc0lab.cli import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code, "probe", "z3", "--preset", str(preset),
-                             "--out", str(out), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def result_keys(out) -> list[str]:
-    path = out / "results.jsonl"
-    if not path.exists():
-        return []
-    return [json.loads(line)["run_key"] for line in path.read_text().splitlines() if line]
+    return subprocess.Popen(probe_command("z3", preset, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_sigkill_mid_sweep_then_rerun_completes_without_redoing_or_losing_runs(tmp_path):
@@ -129,12 +117,7 @@ def test_sigkill_mid_sweep_then_rerun_completes_without_redoing_or_losing_runs(t
     preset.write_text(TINY_PRESET)
     out = tmp_path / "out"
     victim = probe_process(preset, out)
-    deadline = time.monotonic() + 120
-    while len(result_keys(out)) < 2 and victim.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.kill(victim.pid, signal.SIGKILL)
-    victim.wait()
-    before_kill = result_keys(out)
+    before_kill = kill_after_results(victim, out)
     assert victim.returncode == -signal.SIGKILL and 2 <= len(before_kill) < 9, before_kill
     rerun = probe_process(preset, out)
     stdout, stderr = rerun.communicate(timeout=180)

@@ -24,7 +24,6 @@ import functools
 import sympy
 
 from tc0lab.circuit.cost import COST_MODEL, p
-from tc0lab.compiler import formula_counts as counts
 from tc0lab.compiler import formula_zoo as zoo_counts
 from tc0lab.compiler.formula_depth import uniform_growth
 from tc0lab.compiler.formulas import (DEPTH_KIND, FormulaUnsupported, L, SmallCircuits, StackFormulas, input_tally,

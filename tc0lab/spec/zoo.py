@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from tc0lab.spec.functions import apply, relu, rsqrt, sigmoid, softplus
+from tc0lab.spec.functions import apply, rsqrt, sigmoid, softplus
 from tc0lab.spec.recurrence import (AttentionLayer, Block, Mixer, Recurrence, SpecError, Stack,
                                     TokenMap, input_symbols, symbol_array)
 
