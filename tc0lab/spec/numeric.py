@@ -15,17 +15,24 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
+from tc0lab.spec.codegen import Unsupported, numpy_source_function
 from tc0lab.spec.functions import lambdify_modules
 from tc0lab.spec.recurrence import Recurrence
 
 
 def numpy_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]):
-    """sympy.lambdify(symbols, exprs) with common subexpressions, fast for many symbols.
+    """f(*values) -> [value of each expr], with repeated subexpressions computed once.
 
-    Parameter symbols have names like 'A[0,1]' that are not Python identifiers, and lambdify's
-    renaming of them is quadratic in their number (seconds for a few thousand); renaming them
-    once to plain identifiers here makes the same function.
+    The source is written by `codegen` (fast: no sympy printer, no cse); a node kind it does
+    not translate falls back to sympy.lambdify with cse. Parameter symbols have names like
+    'A[0,1]' that are not Python identifiers, and lambdify's renaming of them is quadratic
+    in their number (seconds for a few thousand); renaming them once to plain identifiers
+    here makes the same function.
     """
+    try:
+        return numpy_source_function(symbols, exprs)
+    except Unsupported:
+        pass
     plain = [sympy.Symbol(f"_s{i}", real=True) for i in range(len(symbols))]
     renamed = [sympy.sympify(e).xreplace(dict(zip(symbols, plain))) for e in exprs]
     return sympy.lambdify(plain, renamed, modules=lambdify_modules(), cse=True, dummify=False)
