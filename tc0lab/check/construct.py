@@ -108,7 +108,7 @@ def _equations(rec: Recurrence, tokens: np.ndarray, A_target: np.ndarray, B_targ
             for r in range(size):
                 for c in range(size):
                     equations[(A[r, c], float(full_A[r, c]))] = None
-        write = rec.B * sympy.Matrix(token)
+        write = rec.B * sympy.Matrix([sympy.Integer(int(v)) for v in token])  # exact 0/1: B[r, t] stays a bare symbol
         for r in range(size):
             target = float(B_target[r, t]) if r < used else 0.0
             equations[(write[r].xreplace(substitution), target)] = None

@@ -9,7 +9,9 @@ distinct entries).
 
 Saturating maps (sigmoid -> 1) have no finite exact solution; Gauss-Newton steps walk out
 along the tail by about one unit per iteration until float64 rounds the value to the
-target. The result reports the residual so callers can state how exact it is.
+target. Steps are capped at MAX_STEP per parameter: an uncapped step from a near-singular
+Gauss-Newton model once moved a gate's weight by 2.5 million, into a flat region where the
+solve stalled. The result reports the residual so callers can state how exact it is.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ import numpy as np
 import sympy
 
 from tc0lab.spec.numeric import numpy_function
+
+
+MAX_STEP = 4.0  # largest change of any one parameter per iteration
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,9 @@ def _levenberg_marquardt(residual, start: np.ndarray, max_iterations: int, toler
                 delta = np.linalg.solve(lhs, -gradient)
             except np.linalg.LinAlgError:
                 delta = np.linalg.lstsq(lhs, -gradient, rcond=None)[0]
+            largest = np.max(np.abs(delta))
+            if largest > MAX_STEP:  # a near-singular model step can fling a gate into saturation
+                delta *= MAX_STEP / largest
             candidate = residual(theta + delta)
             if np.all(np.isfinite(candidate)) and candidate @ candidate < r @ r:
                 theta, r = theta + delta, candidate

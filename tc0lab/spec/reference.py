@@ -38,7 +38,7 @@ def _token_function(inputs: tuple, exprs, values: dict):
     arguments = [values[s] for s in parameters]
 
     def evaluate(token: np.ndarray) -> np.ndarray:
-        return np.array([np.broadcast_to(v, ()) for v in function(*token, *arguments)]).reshape(-1)
+        return np.array(function(*token, *arguments)).reshape(-1)  # every entry is a scalar
 
     return evaluate
 
