@@ -1,8 +1,9 @@
 """Benchmark `tc0lab check` over the zoo (cold and warm cache) and `tc0lab prove` (all claims).
 
 Run from the repository root:  python bench/bench_check.py [--out bench/CHECK_RESULTS.md]
-Each command runs as a subprocess (so start-up and imports count), with a fresh cache
-directory for the cold run. Wall-clock seconds are measured, with the machine's load noted:
+Each command runs as a subprocess (so start-up and imports count): cold with the cache off,
+with one process and with one per core side by side, then with a fresh cache directory
+(empty, then warm). Wall-clock seconds are measured, with the machine's load noted:
 the cores may be shared.
 """
 from __future__ import annotations
@@ -44,7 +45,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "TC0LAB_CACHE": cache}
-        for label, command in [("check, whole zoo, cold cache", ["check", "--json"]),
+        cold = {**os.environ, "TC0LAB_CACHE": "off"}
+        for label, command in [("check, whole zoo, cold, 1 process", ["check", "--json", "--workers", "1"]),
+                               ("check, whole zoo, cold, one process per core", ["check", "--json"])]:
+            seconds, code, _ = timed(command, cold)
+            rows.append((label, "TC0LAB_CACHE=off tc0lab " + " ".join(command), seconds, code))
+            print(f"{label}: {seconds:.1f} s (exit {code})", file=sys.stderr)
+        for label, command in [("check, whole zoo, empty cache", ["check", "--json"]),
                                ("check, whole zoo, warm cache", ["check", "--json"]),
                                ("prove, all 8 claims", ["prove", "--json"])]:
             seconds, code, document = timed(command, env)

@@ -106,3 +106,8 @@ def test_a_broken_claim_makes_prove_exit_3(tmp_path, monkeypatch):
 def test_check_does_not_import_torch():
     assert run("check", "--arch", "s4", "--json").exit_code == 0
     assert "torch" not in sys.modules or pytest.skip("torch was imported by another test in this session")
+
+
+def test_workers_must_be_positive():
+    result = run("check", "--arch", "s4", "--workers", "0")
+    assert result.exit_code == 2 and "Invalid value for '--workers'" in result.output

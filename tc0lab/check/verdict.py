@@ -210,8 +210,7 @@ def check_arch(name: str, d_model: int = WITNESS_WIDTH[0], d_state: int = WITNES
 def check_cached(name: str, d_model: int = WITNESS_WIDTH[0], d_state: int = WITNESS_WIDTH[1], seed: int = 0,
                  **verify_options) -> dict:
     """`check_arch(...).to_dict()`, through the disk cache (see cache.py)."""
-    mixer = zoo.core(name, d_model, d_state)
-    cache_key = cache.key(mixer, seed=seed, family="zoo", **verify_options)
+    cache_key = cache.zoo_key(name, d_model, d_state, seed=seed, **verify_options)
     document = cache.load(cache_key)
     if document is None:
         document = check_arch(name, d_model, d_state, seed, **verify_options).to_dict()

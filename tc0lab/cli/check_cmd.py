@@ -31,13 +31,15 @@ def _verdict_text(v: dict) -> str:
 @click.option("--group", default=None, help="A group (e.g. S5, A4xZ5): print the prediction for the probe.")
 @click.option("--layers", default=1, show_default=True, type=click.IntRange(min=1), help="Stack depth L.")
 @click.option("--latex", is_flag=True, help="Print a LaTeX table of the verdicts.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Processes checking layers at once [default: one per core].")
 @json_option
 @library_errors
-def check_command(arch: str, group: str | None, layers: int, latex: bool, as_json: bool) -> None:
+def check_command(arch: str, group: str | None, layers: int, latex: bool, workers: int | None, as_json: bool) -> None:
     """Decide TC0 vs NC1-hard for a layer from its matrices, with a verified witness."""
     from tc0lab.check.predict import predict
     from tc0lab.check.stack import check_stack, latex_table
-    from tc0lab.check.verdict import check_cached
+    from tc0lab.check.batch import check_many
     names = _arch_names(arch)
     if group is not None:
         rows = []
@@ -50,10 +52,14 @@ def check_command(arch: str, group: str | None, layers: int, latex: bool, as_jso
             click.echo("\n".join(f"{r['model']} on {r['group']} ({r['group_class']}): {r['prediction']}\n  {r['reason']}"
                                  for r in rows))
         return
-    documents = []
-    for name in names:
-        log(f"checking {name} ...")
-        documents.append(check_stack(name, layers) if layers > 1 else check_cached(name))
+    if layers == 1:
+        log(f"checking {', '.join(names)} ...")
+        documents = check_many(names, workers, on_done=lambda name: log(f"  {name} done"))
+    else:
+        documents = []
+        for name in names:
+            log(f"checking {name} x {layers} layers ...")
+            documents.append(check_stack(name, layers))
     if latex:
         from tc0lab.compiler.scaling import cached_zoo_formulas
         formulas = {name: cached_zoo_formulas(name)[0].depth_threshold for name in names}  # names are zoo archs here
