@@ -103,18 +103,31 @@ def _size_functions() -> dict:
 
 
 def measure(graph: nx.DiGraph, precision_bits: int) -> Measurement:
-    """Measure depth, sizes and threshold cost of a circuit at `precision_bits`."""
+    """Measure depth, sizes and threshold cost of a circuit at `precision_bits`, with networkx.
+
+    A circuit compiled by tc0lab is measured while it is built (`CircuitBuilder.measurement`);
+    this function is the independent recomputation from the graph, for any DiGraph that
+    follows `tc0lab.circuit.nodes` (including hand-built and edited ones).
+    """
     if precision_bits < 1:
         raise ValueError(f"precision must be >= 1 bit, got {precision_bits}")
     with paused_gc():
         arithmetic, threshold = depths(graph)
         histogram = fan_in_histogram(graph)
+    return measurement_from_tallies(precision_bits, arithmetic, threshold, histogram, edge_count(graph),
+                                    graph.number_of_nodes())
+
+
+def measurement_from_tallies(precision_bits: int, depth_arithmetic: int, depth_threshold: int, histogram: Counter,
+                             edges: int, nodes: int) -> Measurement:
+    """A Measurement from depths, the (op, fan-in) histogram and the edge and node counts."""
+    if precision_bits < 1:
+        raise ValueError(f"precision must be >= 1 bit, got {precision_bits}")
     by_op = Counter()
     for (op, _), count in histogram.items():
         by_op[op] += count
-    return Measurement(precision_bits, arithmetic, threshold, dict(sorted(by_op.items())),
-                       threshold_gate_count(histogram, precision_bits), edge_count(graph),
-                       graph.number_of_nodes())
+    return Measurement(precision_bits, depth_arithmetic, depth_threshold, dict(sorted(by_op.items())),
+                       threshold_gate_count(histogram, precision_bits), edges, nodes)
 
 
 def classify_growth(ns: list[int], values: list[float]) -> str:

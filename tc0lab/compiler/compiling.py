@@ -5,7 +5,8 @@ Stages (the README's "How it works" follows this list):
   2. inputs       one 'input' node per token coordinate; fixed positions added as constants
   3. per layer    pre map -> mixer by the cheapest sound construction -> post map -> mlp
                   (construction chosen by `construction_for` from the matrices' structure)
-  4. graph        the builder's nodes become an nx.DiGraph (`tc0lab.circuit.measure` measures it)
+  4. measure      the builder tallies depths and sizes as gates are added; the nx.DiGraph is
+                  built on first use (`tc0lab.circuit.measure` recomputes the tallies from it)
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from tc0lab.circuit.build import CircuitBuilder
 from tc0lab.circuit.evaluate import evaluate_outputs
-from tc0lab.circuit.measure import Measurement, default_precision, measure
+from tc0lab.circuit.measure import Measurement, default_precision
 from tc0lab.circuit.no_gc import paused_gc
 from tc0lab.compiler.diagonal_decay import compile_diagonal
 from tc0lab.compiler.lti_kernel import compile_fixed
@@ -53,21 +54,28 @@ def construction_for(mixer: Mixer) -> str:
 
 @dataclass
 class CompiledCircuit:
-    """A compiled stack: the graph plus what is needed to run and measure it."""
+    """A compiled stack: its gates, measured while built, and the nx.DiGraph on first use."""
 
-    graph: nx.DiGraph
+    builder: CircuitBuilder
     stack: Stack
     n: int
     inputs: list[list[str]]
     outputs: list[list[str]]
     constructions: list[str]
 
+    @functools.cached_property
+    def graph(self) -> nx.DiGraph:
+        """The circuit as an nx.DiGraph (built once, when first asked for)."""
+        with paused_gc():
+            return self.builder.graph()
+
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         """Run the circuit on inputs x of shape (n, d); compare with `reference.run_stack`."""
         return evaluate_outputs(self.graph, self.outputs, x)
 
     def measure(self, precision_bits: int | None = None) -> Measurement:
-        return measure(self.graph, precision_bits or default_precision(self.n))
+        """Depths and sizes, tallied while building (`measure(self.graph, p)` recomputes them with networkx)."""
+        return self.builder.measurement(precision_bits or default_precision(self.n))
 
 
 def _compile_mixer(builder: CircuitBuilder, mixer: Mixer, values: dict, z: list[list[str]], layer: int) -> tuple[list[list[str]], str]:
@@ -106,8 +114,7 @@ def compile_circuit(stack: Stack, n: int) -> CompiledCircuit:
             if blk.mlp is not None:
                 x = compile_token_map(builder, blk.mlp, values, x, layer)
             used.append(construction)
-        graph = builder.graph()
-    return CompiledCircuit(graph, stack, n, inputs, x, used)
+    return CompiledCircuit(builder, stack, n, inputs, x, used)
 
 
 def compile_stack(arch: str | Stack | Recurrence | AttentionLayer, layers: int = 1, n: int = 8, d_model: int = 2,

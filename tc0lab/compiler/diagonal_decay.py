@@ -18,6 +18,7 @@ import functools
 
 import sympy
 
+from tc0lab.circuit import nodes as K
 from tc0lab.circuit.build import CircuitBuilder
 from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_row, token_nodes, token_program
 from tc0lab.spec.structure import positive_entries
@@ -38,88 +39,111 @@ def log_coefficients(bound: BoundRecurrence) -> list[tuple[float, sympy.Expr]] |
 
 
 def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
-    """Outputs (n rows of d_out nodes) of a linear recurrence with diagonal A(x)."""
+    """Outputs (n rows of d_out nodes) of a linear recurrence with diagonal A(x).
+
+    The Theta(n^2) gates (decays, their differences of prefix sums, decay * u terms) are
+    added in bulk; tables indexed [t][j] hold their names, so every gate that reads one
+    refers to the very string object that names it (hashing a fresh copy of each name on
+    every read was a third of the build time).
+    """
     n, S = len(z), bound.state_size
     logs = log_coefficients(bound)
     bases = tuple(base for _, base in logs) if logs else ()
     compilers = token_nodes(builder, token_program(bound, layer, "uCD" if logs else "AuCD", bases), z)
     us = [compile_vector(c, bound.u) for c in compilers]
-    decay = _log_space_decays(builder, compilers, logs, layer) if logs else _product_decays(builder, bound, compilers, layer)
+    h0 = [None if bound.h0 is None or bound.h0[r] == 0 else
+          builder.const(bound.h0[r].item(), name=f"L{layer}.h0[r={r}]", role="h0") for r in range(S)]
+    # needs[r][j]: the term of u_j (j >= 1) or of h0 (j = 0) is not a structural zero
+    needs = [[h0[r] is not None] + [us[j - 1][r] is not None for j in range(1, n + 1)] for r in range(S)]
+    decays = (_log_space_decays(builder, compilers, logs, layer, needs) if logs
+              else _product_decays(builder, bound, compilers, layer, needs))
+    terms = []  # terms[r][t][j]: the node of decay(r, t, j) * u_j[r] (h0 for j = 0), None when absent
+    for r in range(S):
+        table = [[(f"L{layer}.au[t={t},j={j},r={r}]" if j else f"L{layer}.ah0[t={t},r={r}]") if needs[r][j] else None
+                  for j in range(t)] for t in range(n + 1)]
+        cells = [(t, j, name) for t, row in enumerate(table) for j, name in enumerate(row) if name is not None]
+        builder.add_gates("mul", [name for _, _, name in cells],
+                          [(decays[r][t][j], us[j - 1][r] if j else h0[r]) for t, j, _ in cells],
+                          [t for t, _, _ in cells], "au")
+        terms.append(table)
     outputs = []
     for t in range(1, n + 1):
         builder.at(layer, t)
         h_row = []
         for r in range(S):
-            terms = []
-            for j in range(1, t + 1):
-                if us[j - 1][r] is None:
-                    continue
-                if j == t:  # the empty product: u_t enters as it is
-                    terms.append(us[t - 1][r])
-                else:
-                    terms.append(builder.mul(decay(r, t, j), us[j - 1][r], name=f"L{layer}.au[t={t},j={j},r={r}]", role="au"))
-            if bound.h0 is not None and bound.h0[r] != 0:
-                h0 = builder.const(bound.h0[r].item(), name=f"L{layer}.h0[r={r}]", role="h0")
-                builder.at(layer, t)
-                terms.append(builder.mul(decay(r, t, 0), h0, name=f"L{layer}.ah0[t={t},r={r}]", role="au"))
-            h_row.append(builder.add(terms, name=f"L{layer}.h[t={t},r={r}]", role="h") if terms
+            row = terms[r][t]
+            summands = [row[j] for j in range(1, t) if row[j] is not None]
+            if us[t - 1][r] is not None:  # the empty product: u_t enters as it is
+                summands.append(us[t - 1][r])
+            if row[0] is not None:
+                summands.append(row[0])
+            h_row.append(builder.add(summands, name=f"L{layer}.h[t={t},r={r}]", role="h") if summands
                          else compilers[t - 1].const(0.0))
         outputs.append(output_row(builder, compilers[t - 1], bound, h_row, layer, t))
     return outputs
 
 
-def _log_space_decays(builder, compilers, logs, layer):
-    """decay(r, t, j) = exp(c_r * (P_t - P_j)) with shared prefix sums P of each distinct base."""
-    bases: dict = {}  # base expression -> index
-    for _, base in logs:
-        bases.setdefault(base, len(bases))
-    base_nodes = {b: [c.compile(base) for c in compilers] for base, b in bases.items()}
-    prefix: dict = {}
-    differences: dict = {}
-    decays: dict = {}
+def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list[str | None]]]:
+    """Every needed decay exp(c_r * (P_t - P_j)), over shared prefix sums P of each distinct base.
 
-    def prefix_sum(b: int, t: int) -> str:
-        if (b, t) not in prefix:
-            builder.at(layer, t)
-            prefix[b, t] = builder.add(base_nodes[b][:t], name=f"L{layer}.P[t={t},b={b}]", role="prefix")
-        return prefix[b, t]
+    Returns decays[r][t][j] (None where state r needs no such term). States with the same
+    (base, c) share their decay gates; bases shared by several c share prefix sums and their
+    differences.
+    """
+    n = len(compilers)
+    bases: dict = {}  # base expression -> index b
+    keys = [(bases.setdefault(base, len(bases)), coefficient) for coefficient, base in logs]
+    key_needs: dict = {}  # (b, c) -> needs[j] of any state with that key
+    for r, key in enumerate(keys):
+        key_needs[key] = [a or b for a, b in zip(key_needs.get(key, needs[r]), needs[r])]
+    by_key: dict = {}
+    for base, b in bases.items():
+        base_needs = [any(flags[j] for key, flags in key_needs.items() if key[0] == b) for j in range(n + 1)]
+        # P_t is read by the differences (as P_t and as P_j) and alone by the j = 0 decays
+        used = [False] * (n + 1)
+        for t in range(1, n + 1):
+            used[t] = base_needs[0] or any(base_needs[1:t]) or (base_needs[t] and t < n)
+        base_nodes = [c.compile(base) for c in compilers]
+        prefix = [None] * (n + 1)
+        for t in range(1, n + 1):
+            if used[t]:
+                prefix[t] = builder.at(layer, t).add(base_nodes[:t], name=f"L{layer}.P[t={t},b={b}]", role="prefix")
+        # differences[t][j] = P_t - P_j; j = 0 is P_t itself
+        differences = [[(prefix[t] if j == 0 else f"L{layer}.dP[t={t},j={j},b={b}]") if base_needs[j] else None
+                        for j in range(t)] for t in range(n + 1)]
+        cells = [(t, j, name) for t, row in enumerate(differences) for j, name in enumerate(row[1:], start=1)
+                 if name is not None]
+        builder.add_gates("add", [name for _, _, name in cells], [(prefix[t], prefix[j]) for t, j, _ in cells],
+                          [t for t, _, _ in cells], "dprefix", {K.COEFFS: (1, -1)})
+        for key, flags in key_needs.items():
+            if key[0] != b:
+                continue
+            label = f"b={b},c={key[1]:.6g}"
+            table = [[f"L{layer}.decay[t={t},j={j},{label}]" if flags[j] else None for j in range(t)]
+                     for t in range(n + 1)]
+            cells = [(t, j, name) for t, row in enumerate(table) for j, name in enumerate(row) if name is not None]
+            builder.add_gates("lookup", [name for _, _, name in cells], [(differences[t][j],) for t, j, _ in cells],
+                              [t for t, _, _ in cells], "decay", {K.FN: (("exp", key[1]),)})
+            by_key[key] = table
+    return [by_key[key] for key in keys]
 
-    def difference(b: int, t: int, j: int) -> str:
-        if (b, t, j) not in differences:
-            builder.at(layer, t)
-            if j == 0:
-                differences[b, t, j] = prefix_sum(b, t)
-            else:
-                differences[b, t, j] = builder.add([prefix_sum(b, t), prefix_sum(b, j)], (1, -1),
-                                                   name=f"L{layer}.dP[t={t},j={j},b={b}]", role="dprefix")
-        return differences[b, t, j]
 
-    state_keys = [(bases[base], coefficient) for coefficient, base in logs]
-
-    def decay(r: int, t: int, j: int) -> str:
-        b, coefficient = state_keys[r]
-        key = (b, coefficient, t, j)
-        node = decays.get(key)
-        if node is None:
-            diff = difference(b, t, j)
-            builder.at(layer, t)
-            node = decays[key] = builder.lookup(diff, (("exp", coefficient),),
-                                                name=f"L{layer}.decay[t={t},j={j},b={b},c={coefficient:.6g}]", role="decay")
-        return node
-
-    return decay
-
-
-def _product_decays(builder, bound, compilers, layer):
-    """decay(r, t, j) = prod_{k=j+1}^t a_k[r] as one 'prod' gate (shared between equal entries)."""
+def _product_decays(builder, bound, compilers, layer, needs) -> list[list[list[str | None]]]:
+    """decays[r][t][j] = prod_{k=j+1}^t a_k[r] as one 'prod' gate (shared between equal entries)."""
+    n = len(compilers)
     entries = [[c.compile(bound.A[r, r]) for r in range(bound.state_size)] for c in compilers]
-    decays: dict = {}
-
-    def decay(r: int, t: int, j: int) -> str:
-        factors = tuple(entries[k - 1][r] for k in range(j + 1, t + 1))
-        if factors not in decays:
+    shared: dict = {}
+    tables = []
+    for r in range(bound.state_size):
+        table = [[None] * t for t in range(n + 1)]
+        for t in range(1, n + 1):
             builder.at(layer, t)
-            decays[factors] = builder.prod(list(factors), name=f"L{layer}.decay[t={t},j={j},r={r}]", role="decay")
-        return decays[factors]
-
-    return decay
+            for j in range(t):
+                if needs[r][j]:
+                    factors = tuple(entries[k - 1][r] for k in range(j + 1, t + 1))
+                    if factors not in shared:
+                        shared[factors] = builder.prod(list(factors), name=f"L{layer}.decay[t={t},j={j},r={r}]",
+                                                       role="decay")
+                    table[t][j] = shared[factors]
+        tables.append(table)
+    return tables

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import sympy
 
-from tc0lab.circuit.build import CircuitBuilder, Stage
+from tc0lab.circuit.build import CircuitBuilder, gate_extra, Stage
 from tc0lab.spec.functions import SYMPY_TO_NAME
 from tc0lab.spec.recurrence import SpecError
 
@@ -203,6 +203,29 @@ class TokenProgram:
         compiler = ExpressionCompiler(recorder, layer, None, env)  # type: ignore[arg-type]
         self.outputs = {expr: compiler.compile(expr) for expr in self.exprs}
         self.steps = recorder.steps
+
+    def emit_all(self, builder: CircuitBuilder, rows: Sequence[Sequence[str]]) -> list[TokenNodes]:
+        """`emit` at every position t = 1..len(rows), instruction by instruction.
+
+        Each recorded step becomes one `add_gates` block over all positions (the step's
+        operands at position t are earlier steps' nodes at t, so every block reads only
+        earlier blocks): the same gates as emitting position by position, added in bulk.
+        """
+        n = len(rows)
+        ts = list(range(1, n + 1))
+        slots: dict[str, list[str]] = {f"$in{i}": [row[i] for row in rows] for i in range(len(self.inputs))}
+        for index, (method, operands, options) in enumerate(self.steps):
+            if method == "const":
+                node = builder.at(self.layer, None).const(options["value"], name=options["name"], role=options["role"])
+                slots[f"$s{index}"] = [node] * n
+                continue
+            builder.at(self.layer, None)
+            names = builder.fresh_names(options["role"], ts)
+            args = list(zip(*(slots[o] for o in operands)))
+            slots[f"$s{index}"] = builder.add_gates(method, names, args, ts, options["role"],
+                                                    gate_extra(method, options.get("coeffs"), options.get("stages")))
+        return [TokenNodes(builder, self.layer, {expr: slots[slot][t] for expr, slot in self.outputs.items()})
+                for t in range(n)]
 
     def emit(self, builder: CircuitBuilder, t: int, input_nodes: Sequence[str]) -> TokenNodes:
         slots: dict[str, str] = {f"$in{i}": node for i, node in enumerate(input_nodes)}

@@ -61,6 +61,36 @@ def _kernel_reads_inputs(bound: BoundRecurrence, z: list[list[str]]) -> bool:
     return bound.constant_B and len(z[0]) <= bound.state_size
 
 
+def _lagged_products(builder: CircuitBuilder, layer: int, kernels: list[np.ndarray], masks: list[np.ndarray],
+                     sources: list[list[str | None]], const_name: str, product_name: str,
+                     product_role: str) -> list[list[list[str]]]:
+    """terms[t][o]: the gates kernels[t-j][o, i] * sources[j][i] for j <= t where masks[t-j][o, i].
+
+    One constant per (lag k, o, i) that some term uses, and all the products in one bulk add
+    (Theta(n^2) of them); the names of the constants and sources are reused objects.
+    `const_name` and `product_name` are format strings over (k, o, i) and (t, j, o, i).
+    """
+    n, rows = len(sources), kernels[0].shape[0]
+    # input i first appears at position first[i]; lag k reaches it when first[i] + k <= n
+    first = [next((j for j in range(1, n + 1) if sources[j - 1][i] is not None), n + 1) for i in range(len(sources[0]))]
+    used = [[[i for i in range(len(first)) if masks[k][o, i] and first[i] + k <= n] for o in range(rows)] for k in range(n)]
+    constants = [[{i: builder.at(layer, None).const(kernels[k][o, i].item(), name=const_name.format(k, o, i), role="kernel")
+                   for i in used[k][o]} for o in range(rows)] for k in range(n)]
+    terms = [[[] for _ in range(rows)] for _ in range(n + 1)]
+    names, args, ts = [], [], []
+    for t in range(1, n + 1):
+        for o in range(rows):
+            cells = [(j, i, constants[t - j][o][i], sources[j - 1][i]) for j in range(1, t + 1)
+                     for i in used[t - j][o] if sources[j - 1][i] is not None]
+            row = [product_name.format(t, j, o, i) for j, i, _, _ in cells]
+            terms[t][o] = row
+            names += row
+            args += [(constant, source) for _, _, constant, source in cells]
+            ts += [t] * len(row)
+    builder.at(layer, None).add_gates("mul", names, args, ts, product_role)
+    return terms
+
+
 def _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer):
     use_inputs = _kernel_reads_inputs(bound, z)
     sources = z if use_inputs else [compile_vector(c, bound.u) for c in compilers]
@@ -70,27 +100,21 @@ def _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer):
         masks = [_mask(M, B != 0) for M in CA_pattern]
     else:
         kernels, masks = CA, CA_pattern
+    terms = _lagged_products(builder, layer, kernels, masks, sources, f"L{layer}.K[k={{}},o={{}},i={{}}]",
+                             f"L{layer}.Kx[t={{}},j={{}},o={{}},i={{}}]", "Kx")
     outputs = []
     for t in range(1, len(z) + 1):
         builder.at(layer, t)
         dx = compile_vector(compilers[t - 1], bound.Dx)
         row = []
         for o in range(kernels[0].shape[0]):
-            terms = []
-            for j in range(1, t + 1):
-                kernel, mask = kernels[t - j], masks[t - j]
-                for i, source in enumerate(sources[j - 1]):
-                    if source is None or not mask[o, i]:
-                        continue
-                    weight = builder.const(kernel[o, i].item(), name=f"L{layer}.K[k={t - j},o={o},i={i}]", role="kernel")
-                    builder.at(layer, t)
-                    terms.append(builder.mul(weight, source, name=f"L{layer}.Kx[t={t},j={j},o={o},i={i}]", role="Kx"))
+            summands = terms[t][o]
             if bound.h0 is not None and _mask(CA_pattern[t], bound.h0[:, None] != 0)[o, 0]:
-                terms.append(builder.const((CA[t] @ bound.h0)[o].item(), name=f"L{layer}.CAh0[t={t},o={o}]", role="kernel"))
+                summands.append(builder.const((CA[t] @ bound.h0)[o].item(), name=f"L{layer}.CAh0[t={t},o={o}]", role="kernel"))
             if dx[o] is not None:
-                terms.append(dx[o])
+                summands.append(dx[o])
             builder.at(layer, t)
-            row.append(builder.add(terms, name=f"L{layer}.y[t={t},o={o}]", role="y") if terms
+            row.append(builder.add(summands, name=f"L{layer}.y[t={t},o={o}]", role="y") if summands
                        else compilers[t - 1].const(0.0))
         outputs.append(row)
     return outputs
@@ -100,24 +124,18 @@ def _state_then_output(builder, bound, compilers, powers, patterns, layer):
     """C depends on the input: materialise h_t = sum_j A^{t-j} u_j, then y_t = C(x_t) h_t + D x_t."""
     S = bound.state_size
     us = [compile_vector(c, bound.u) for c in compilers]
+    terms = _lagged_products(builder, layer, powers, patterns, us, f"L{layer}.Apow[k={{}},s={{}},r={{}}]",
+                             f"L{layer}.Au[t={{}},j={{}},s={{}},r={{}}]", "Au")
     outputs = []
     for t in range(1, len(compilers) + 1):
         builder.at(layer, t)
         h_row = []
         for s in range(S):
-            terms = []
-            for j in range(1, t + 1):
-                for r, source in enumerate(us[j - 1]):
-                    weight = powers[t - j][s, r]
-                    if source is None or not patterns[t - j][s, r]:
-                        continue
-                    const = builder.const(weight.item(), name=f"L{layer}.Apow[k={t - j},s={s},r={r}]", role="kernel")
-                    builder.at(layer, t)
-                    terms.append(builder.mul(const, source, name=f"L{layer}.Au[t={t},j={j},s={s},r={r}]", role="Au"))
+            summands = terms[t][s]
             if bound.h0 is not None and _mask(patterns[t], bound.h0[:, None] != 0)[s, 0]:
-                terms.append(builder.const((powers[t] @ bound.h0)[s].item(), name=f"L{layer}.Ah0[t={t},s={s}]", role="kernel"))
+                summands.append(builder.const((powers[t] @ bound.h0)[s].item(), name=f"L{layer}.Ah0[t={t},s={s}]", role="kernel"))
             builder.at(layer, t)
-            h_row.append(builder.add(terms, name=f"L{layer}.h[t={t},s={s}]", role="h") if terms
+            h_row.append(builder.add(summands, name=f"L{layer}.h[t={t},s={s}]", role="h") if summands
                          else compilers[t - 1].const(0.0))
         outputs.append(output_row(builder, compilers[t - 1], bound, h_row, layer, t))
     return outputs

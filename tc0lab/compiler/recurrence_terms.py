@@ -82,7 +82,7 @@ def token_program(bound: BoundRecurrence, layer: int, parts: str = "AuCD", extra
 
 def token_nodes(builder: CircuitBuilder, program: TokenProgram, z: list[list[str]]) -> list[TokenNodes]:
     """The program emitted at every position t = 1..n, reading the mixer inputs z[t - 1]."""
-    return [program.emit(builder, t, row) for t, row in enumerate(z, start=1)]
+    return program.emit_all(builder, z)
 
 
 def compile_vector(compiler: TokenNodes, exprs: list) -> list[str | None]:

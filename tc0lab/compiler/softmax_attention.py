@@ -19,8 +19,7 @@ def compile_attention(builder: CircuitBuilder, layer_spec: AttentionLayer, value
     q_exprs, k_exprs, v_exprs = (bind(list(m), values) for m in (layer_spec.query, layer_spec.key, layer_spec.value))
     q, k, v = [], [], []
     program = TokenProgram(layer_spec.inputs, q_exprs + k_exprs + v_exprs, layer)
-    for t, row in enumerate(z, start=1):
-        compiler = program.emit(builder, t, row)
+    for compiler in program.emit_all(builder, z):
         q.append([compiler.compile(e) for e in q_exprs])
         k.append([compiler.compile(e) for e in k_exprs])
         v.append([compiler.compile(e) for e in v_exprs])
