@@ -20,7 +20,7 @@ import sympy
 
 from tc0lab.circuit import nodes as K
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_row, token_nodes, token_program
+from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_rows, token_nodes, token_program
 from tc0lab.spec.structure import positive_entries
 
 
@@ -66,7 +66,7 @@ def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[li
                           [(decays[r][t][j], us[j - 1][r] if j else h0[r]) for t, j, _ in cells],
                           [t for t, _, _ in cells], "au")
         terms.append(table)
-    outputs = []
+    h_rows = []
     for t in range(1, n + 1):
         builder.at(layer, t)
         h_row = []
@@ -79,8 +79,8 @@ def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[li
                 summands.append(row[0])
             h_row.append(builder.add(summands, name=f"L{layer}.h[t={t},r={r}]", role="h") if summands
                          else compilers[t - 1].const(0.0))
-        outputs.append(output_row(builder, compilers[t - 1], bound, h_row, layer, t))
-    return outputs
+        h_rows.append(h_row)
+    return output_rows(builder, compilers, bound, h_rows, layer)
 
 
 def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list[str | None]]]:

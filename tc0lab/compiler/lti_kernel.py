@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import (BoundRecurrence, compile_vector, numeric, output_row,
+from tc0lab.compiler.recurrence_terms import (BoundRecurrence, compile_vector, numeric, output_rows,
                                               token_nodes, token_program)
 
 
@@ -126,7 +126,7 @@ def _state_then_output(builder, bound, compilers, powers, patterns, layer):
     us = [compile_vector(c, bound.u) for c in compilers]
     terms = _lagged_products(builder, layer, powers, patterns, us, f"L{layer}.Apow[k={{}},s={{}},r={{}}]",
                              f"L{layer}.Au[t={{}},j={{}},s={{}},r={{}}]", "Au")
-    outputs = []
+    h_rows = []
     for t in range(1, len(compilers) + 1):
         builder.at(layer, t)
         h_row = []
@@ -137,5 +137,5 @@ def _state_then_output(builder, bound, compilers, powers, patterns, layer):
             builder.at(layer, t)
             h_row.append(builder.add(summands, name=f"L{layer}.h[t={t},s={s}]", role="h") if summands
                          else compilers[t - 1].const(0.0))
-        outputs.append(output_row(builder, compilers[t - 1], bound, h_row, layer, t))
-    return outputs
+        h_rows.append(h_row)
+    return output_rows(builder, compilers, bound, h_rows, layer)

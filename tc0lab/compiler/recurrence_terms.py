@@ -90,17 +90,32 @@ def compile_vector(compiler: TokenNodes, exprs: list) -> list[str | None]:
     return [None if e == 0 else compiler.compile(e) for e in exprs]
 
 
-def output_row(builder: CircuitBuilder, compiler: TokenNodes, bound: BoundRecurrence,
-               h_row: list[str], layer: int, t: int) -> list[str]:
-    """y_t = C(x_t) h_t + D x_t, one 'add' per output with a 'mul' per non-zero C entry."""
-    dx = compile_vector(compiler, bound.Dx)
-    outputs = []
-    for o in range(bound.C.shape[0]):
-        builder.at(layer, t)
-        terms = [builder.mul(compiler.compile(bound.C[o, s]), h_row[s], name=f"L{layer}.Ch[t={t},o={o},s={s}]", role="Ch")
-                 for s in range(bound.state_size) if bound.C[o, s] != 0]
-        if dx[o] is not None:
-            terms.append(dx[o])
-        outputs.append(builder.add(terms, name=f"L{layer}.y[t={t},o={o}]", role="y") if terms
-                       else compiler.const(0.0))
-    return outputs
+def output_rows(builder: CircuitBuilder, compilers: list[TokenNodes], bound: BoundRecurrence,
+                h_rows: list[list[str]], layer: int) -> list[list[str]]:
+    """y_t = C(x_t) h_t + D x_t for every t: one 'add' per output over a 'mul' per non-zero C entry.
+
+    The sparsity of C and D is read from sympy once; the gates of all positions are added in bulk.
+    """
+    n, outputs_count = len(h_rows), bound.C.shape[0]
+    support = [[s for s in range(bound.state_size) if bound.C[o, s] != 0] for o in range(outputs_count)]
+    entries = [[bound.C[o, s] for s in support[o]] for o in range(outputs_count)]
+    dx = [compile_vector(c, bound.Dx) for c in compilers]
+    ts = list(range(1, n + 1))
+    builder.at(layer, None)
+    rows: list[list[str]] = [[] for _ in range(n)]
+    for o in range(outputs_count):
+        products = [builder.add_gates("mul", [f"L{layer}.Ch[t={t},o={o},s={s}]" for t in ts],
+                                      [(compilers[t - 1].compile(entry), h_rows[t - 1][s]) for t in ts], ts, "Ch")
+                    for s, entry in zip(support[o], entries[o])]
+        terms = [list(column) for column in zip(*products)] if products else [[] for _ in ts]
+        for t in ts:
+            if dx[t - 1][o] is not None:
+                terms[t - 1].append(dx[t - 1][o])
+        if all(terms):
+            names = builder.add_gates("add", [f"L{layer}.y[t={t},o={o}]" for t in ts], [tuple(r) for r in terms], ts, "y")
+        else:
+            names = [compilers[t - 1].const(0.0) if not terms[t - 1] else
+                     builder.at(layer, t).add(terms[t - 1], name=f"L{layer}.y[t={t},o={o}]", role="y") for t in ts]
+        for row, name in zip(rows, names):
+            row.append(name)
+    return rows

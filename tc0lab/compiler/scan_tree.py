@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_row, token_nodes, token_program
+from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_rows, token_nodes, token_program
 
 
 @dataclass
@@ -25,43 +25,60 @@ class Affine:
     vector: list[str | None]
 
 
-def _dot(builder: CircuitBuilder, pairs: list[tuple[str, str]], extra: str | None, name: str, role: str) -> str | None:
-    terms = [builder.mul(a, b, name=f"{name}.m{k}", role=role + "*") for k, (a, b) in enumerate(pairs)]
-    if extra is not None:
-        terms.append(extra)
-    return builder.add(terms, name=name, role=role) if terms else None
+def compose_many(builder: CircuitBuilder, jobs: list[tuple[Affine, Affine, str, int]]) -> list[Affine]:
+    """`right after left` for every (left, right, label, t) job: (A_r A_l, A_r u_l + u_r).
+
+    The jobs of one tree level are independent, so all their products go in one bulk add and
+    their sums in one bulk add per fan-in. Structural zeros (None) get no gate; a dot product
+    with no terms is a structural zero itself.
+    """
+    products: dict[str, list] = {"scan_v*": [], "scan_M*": []}  # role -> [(name, (a, b), t)]
+    sums: dict[tuple[str, int], list] = {}  # (role, fan-in) -> [(name, terms, t)]
+    results = []
+
+    def dot(pairs: list[tuple[str, str]], extra: str | None, name: str, role: str, t: int) -> str | None:
+        terms = [f"{name}.m{k}" for k in range(len(pairs))]
+        products[role + "*"] += [(term, pair, t) for term, pair in zip(terms, pairs)]
+        if extra is not None:
+            terms.append(extra)
+        if not terms:
+            return None
+        sums.setdefault((role, len(terms)), []).append((name, tuple(terms), t))
+        return name
+
+    for left, right, label, t in jobs:
+        size, R, L = len(right.vector), right.matrix, left.matrix
+        columns = [[j for j in range(size) if R[i][j] is not None] for i in range(size)]  # non-zeros of A_r's rows
+        vector = [dot([(R[i][j], left.vector[j]) for j in columns[i] if left.vector[j] is not None],
+                      right.vector[i], f"{label}.v[{i}]", "scan_v", t) for i in range(size)]
+        matrix = None
+        if L is not None:
+            matrix = [[None] * size for _ in range(size)]
+            for i in range(size):
+                for k in range(size):
+                    pairs = [(R[i][j], L[j][k]) for j in columns[i] if L[j][k] is not None]
+                    if pairs:
+                        matrix[i][k] = dot(pairs, None, f"{label}.M[{i},{k}]", "scan_M", t)
+        results.append(Affine(matrix, vector))
+    for role, gates in products.items():
+        builder.add_gates("mul", [g[0] for g in gates], [g[1] for g in gates], [g[2] for g in gates], role)
+    for (role, _), gates in sums.items():
+        builder.add_gates("add", [g[0] for g in gates], [g[1] for g in gates], [g[2] for g in gates], role)
+    return results
 
 
 def compose(builder: CircuitBuilder, left: Affine, right: Affine, label: str) -> Affine:
     """right after left: (A_r A_l, A_r u_l + u_r), skipping structural zeros."""
-    size = len(right.vector)
-    vector = []
-    for i in range(size):
-        pairs = [(right.matrix[i][j], left.vector[j]) for j in range(size)
-                 if right.matrix[i][j] is not None and left.vector[j] is not None]
-        vector.append(_dot(builder, pairs, right.vector[i], f"{label}.v[{i}]", "scan_v"))
-    if left.matrix is None:
-        return Affine(None, vector)
-    matrix = []
-    for i in range(size):
-        row = []
-        for k in range(size):
-            pairs = [(right.matrix[i][j], left.matrix[j][k]) for j in range(size)
-                     if right.matrix[i][j] is not None and left.matrix[j][k] is not None]
-            row.append(_dot(builder, pairs, None, f"{label}.M[{i},{k}]", "scan_M"))
-        matrix.append(row)
-    return Affine(matrix, vector)
+    return compose_many(builder, [(left, right, label, builder.t)])[0]
 
 
 def compile_scan_tree(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
     """Outputs (n rows of d_out nodes) of a linear recurrence with general A(x)."""
     n, S = len(z), bound.state_size
     compilers = token_nodes(builder, token_program(bound, layer), z)
-    elements = []
-    for t, compiler in enumerate(compilers, start=1):
-        builder.at(layer, t)
-        matrix = [compile_vector(compiler, [bound.A[i, j] for j in range(S)]) for i in range(S)]
-        elements.append(Affine(matrix, compile_vector(compiler, bound.u)))
+    rows = [[bound.A[i, j] for j in range(S)] for i in range(S)]  # sympy indexing once, not per position
+    elements = [Affine([compile_vector(compiler, row) for row in rows], compile_vector(compiler, bound.u))
+                for compiler in compilers]
     builder.at(layer, 1)
     h0 = None if bound.h0 is None else [builder.const(v.item(), name=f"L{layer}.h0[r={r}]", role="h0")
                                         for r, v in enumerate(bound.h0)]
@@ -71,14 +88,13 @@ def compile_scan_tree(builder: CircuitBuilder, bound: BoundRecurrence, z: list[l
     prefixes = list(elements)
     level = 0
     while (1 << level) < n:
-        for i in range(n):  # 0-based positions; bit `level` set -> compose with the left block's prefix
-            if i >> level & 1:
-                left_end = ((i >> level) << level) - 1
-                builder.at(layer, i + 1)
-                prefixes[i] = compose(builder, prefixes[left_end], prefixes[i], f"L{layer}.scan[lv={level + 1},t={i + 1}]")
+        # 0-based positions with bit `level` set compose with the prefix ending before their block
+        moving = [i for i in range(n) if i >> level & 1]
+        composed = compose_many(builder, [(prefixes[((i >> level) << level) - 1], prefixes[i],
+                                           f"L{layer}.scan[lv={level + 1},t={i + 1}]", i + 1) for i in moving])
+        for i, affine in zip(moving, composed):
+            prefixes[i] = affine
         level += 1
-    outputs = []
-    for t in range(1, n + 1):
-        h_row = [v if v is not None else compilers[t - 1].const(0.0) for v in prefixes[t - 1].vector]
-        outputs.append(output_row(builder, compilers[t - 1], bound, h_row, layer, t))
-    return outputs
+    h_rows = [[v if v is not None else compilers[t - 1].const(0.0) for v in prefixes[t - 1].vector]
+              for t in range(1, n + 1)]
+    return output_rows(builder, compilers, bound, h_rows, layer)

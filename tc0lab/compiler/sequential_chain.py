@@ -8,7 +8,7 @@ cheaper constructions are sound for them.)
 from __future__ import annotations
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_row, token_program
+from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_rows, token_program
 
 
 def compile_chain(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
@@ -18,23 +18,22 @@ def compile_chain(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[
     builder.at(layer, 1)
     h = None if bound.h0 is None else [builder.const(v.item(), name=f"L{layer}.h0[r={r}]", role="h0")
                                        for r, v in enumerate(bound.h0)]
-    outputs = []
     program = token_program(bound, layer)
-    for t, z_row in enumerate(z, start=1):
-        compiler = program.emit(builder, t, z_row)
+    compilers = program.emit_all(builder, z)  # the per-token terms do not depend on h
+    support = [[s for s in range(S) if bound.A[r, s] != 0] for r in range(S)]  # sympy read once
+    h_rows = []
+    for t, compiler in enumerate(compilers, start=1):
         u = compile_vector(compiler, bound.u)
         new_h = []
+        builder.at(layer, t)
         for r in range(S):
-            builder.at(layer, t)
-            terms = []
-            if h is not None:
-                for s in range(S):
-                    if bound.A[r, s] != 0:
-                        terms.append(builder.mul(compiler.compile(bound.A[r, s]), h[s], name=f"L{layer}.Ah[t={t},r={r},s={s}]", role="Ah"))
+            terms = [] if h is None else [builder.mul(compiler.compile(bound.A[r, s]), h[s], name=f"L{layer}.Ah[t={t},r={r},s={s}]",
+                                                      role="Ah") for s in support[r]]
             if u[r] is not None:
                 terms.append(u[r])
             pre = builder.add(terms, name=f"L{layer}.pre[t={t},r={r}]", role="pre") if terms else compiler.const(0.0)
+            builder.at(layer, t)
             new_h.append(builder.lookup(pre, ((squash, 1.0),), name=f"L{layer}.h[t={t},r={r}]", role="h") if squash else pre)
         h = new_h
-        outputs.append(output_row(builder, compiler, bound, h, layer, t))
-    return outputs
+        h_rows.append(h)
+    return output_rows(builder, compilers, bound, h_rows, layer)

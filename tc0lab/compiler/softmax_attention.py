@@ -7,7 +7,7 @@ size Theta(n^2 d). Exact arithmetic needs no max-subtraction, so none is compile
 """
 from __future__ import annotations
 
-from tc0lab.circuit.build import CircuitBuilder
+from tc0lab.circuit.build import CircuitBuilder, gate_extra
 from tc0lab.compiler.expr_to_gates import TokenProgram, bind
 from tc0lab.spec.recurrence import AttentionLayer
 
@@ -23,22 +23,29 @@ def compile_attention(builder: CircuitBuilder, layer_spec: AttentionLayer, value
         q.append([compiler.compile(e) for e in q_exprs])
         k.append([compiler.compile(e) for e in k_exprs])
         v.append([compiler.compile(e) for e in v_exprs])
+    d_k, d_v = len(q_exprs), len(v_exprs)
+    visible = [list(range(1, t + 1)) if layer_spec.causal else list(range(1, n + 1)) for t in range(n + 1)]
+    pairs = [(t, j) for t in range(1, n + 1) for j in visible[t]]
+    ts = [t for t, _ in pairs]
+    builder.at(layer, None)
+    # Theta(n^2) gates in bulk: q_t[i] k_j[i], their sums (scores), exp(scale * score), e * v_j[c]
+    products = [builder.add_gates("mul", [f"L{layer}.qk[t={t},j={j},i={i}]" for t, j in pairs],
+                                  [(q[t - 1][i], k[j - 1][i]) for t, j in pairs], ts, "qk") for i in range(d_k)]
+    scores = builder.add_gates("add", [f"L{layer}.score[t={t},j={j}]" for t, j in pairs], list(zip(*products)), ts, "score")
+    weights = builder.add_gates("lookup", [f"L{layer}.e[t={t},j={j}]" for t, j in pairs], [(s,) for s in scores], ts, "exp",
+                                gate_extra("lookup", stages=(("exp", float(layer_spec.scale)),)))
+    weighted = [builder.add_gates("mul", [f"L{layer}.ev[t={t},j={j},c={c}]" for t, j in pairs],
+                                  [(w, v[j - 1][c]) for w, (_, j) in zip(weights, pairs)], ts, "ev") for c in range(d_v)]
     outputs = []
+    start = 0
     for t in range(1, n + 1):
         builder.at(layer, t)
-        visible = range(1, t + 1) if layer_spec.causal else range(1, n + 1)
-        weights = []
-        for j in visible:
-            products = [builder.mul(q[t - 1][i], k[j - 1][i], name=f"L{layer}.qk[t={t},j={j},i={i}]", role="qk")
-                        for i in range(len(q_exprs))]
-            score = builder.add(products, name=f"L{layer}.score[t={t},j={j}]", role="score")
-            weights.append(builder.lookup(score, (("exp", float(layer_spec.scale)),), name=f"L{layer}.e[t={t},j={j}]", role="exp"))
-        normaliser = builder.add(weights, name=f"L{layer}.Z[t={t}]", role="Z")
+        end = start + len(visible[t])
+        normaliser = builder.add(weights[start:end], name=f"L{layer}.Z[t={t}]", role="Z")
         row = []
-        for c in range(len(v_exprs)):
-            weighted = [builder.mul(w, v[j - 1][c], name=f"L{layer}.ev[t={t},j={j},c={c}]", role="ev")
-                        for w, j in zip(weights, visible)]
-            numerator = builder.add(weighted, name=f"L{layer}.num[t={t},c={c}]", role="num")
+        for c in range(d_v):
+            numerator = builder.add(weighted[c][start:end], name=f"L{layer}.num[t={t},c={c}]", role="num")
             row.append(builder.div(numerator, normaliser, name=f"L{layer}.y[t={t},o={c}]", role="y"))
         outputs.append(row)
+        start = end
     return outputs
