@@ -4,6 +4,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from unittest import mock
+
+from tc0lab.circuit import build
 from tc0lab.circuit.build import CircuitBuilder
 from tc0lab.circuit.measure import measure
 from tc0lab.compiler import compile_stack
@@ -26,7 +29,14 @@ _OPS = st.sampled_from([("add", None), ("mul", None), ("max", None), ("lookup", 
 @given(st.lists(st.tuples(_OPS, st.lists(st.lists(st.integers(0, 10**6), min_size=1, max_size=3), min_size=1, max_size=6)),
                 min_size=1, max_size=8))
 def test_bulk_adds_equal_one_gate_adds(blocks):
-    """Random layered circuits, built with add_gates and with the one-gate methods: same graph, same tallies."""
+    """Random layered circuits, built with add_gates (numpy path and small-block path) and with the
+    one-gate methods: same graph, same tallies."""
+    for small_block in (1, 10**9):
+        with mock.patch.object(build, "SMALL_BLOCK", small_block):
+            _compare_bulk_with_single(blocks)
+
+
+def _compare_bulk_with_single(blocks):
     bulk, single = CircuitBuilder(), CircuitBuilder()
     nodes = [b.input(1, i) for b in (bulk, single) for i in range(3)][:3]
     for block, ((op, stages), operand_picks) in enumerate(blocks):
@@ -57,3 +67,11 @@ def test_bulk_add_errors():
         b.add_gates("add", [x], [(x,)], [1], "add")
     with pytest.raises(ValueError, match="same length"):
         b.add_gates("add", ["a", "b"], [(x,), (x, x)], [1, 1], "add")
+    many = [f"g{i}" for i in range(build.SMALL_BLOCK + 16)]  # the numpy path
+    with pytest.raises(ValueError, match="reads 'nope'"):
+        b.add_gates("add", many, [(x,)] * (len(many) - 1) + [("nope",)], [1] * len(many), "add")
+    with pytest.raises(ValueError, match="same length"):
+        b.add_gates("add", many, [(x,)] * (len(many) - 1) + [(x, x)], [1] * len(many), "add")
+    with pytest.raises(ValueError, match="one position per name"):
+        b.add_gates("add", many, [(x,)] * len(many), [1], "add")
+    assert not b.has("g0")  # a refused block adds nothing
