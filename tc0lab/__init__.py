@@ -4,7 +4,8 @@ The public API for notebooks (importing tc0lab never imports torch):
 
     import tc0lab
     compiled = tc0lab.compile_stack("mamba", layers=4, n=64)      # an nx.DiGraph inside
-    tc0lab.measure(compiled.graph, precision_bits=12)             # depth, gates, threshold cost
+    compiled.measure()                                            # depth, gates, threshold cost
+    tc0lab.measure(compiled.graph, precision_bits=12)             # the same, from the nx.DiGraph
     compiled.evaluate(x)                                           # == tc0lab.reference.run_stack(...)
     b = tc0lab.CircuitBuilder(); ...                               # assemble a custom circuit
     tc0lab.compile_stack(my_recurrence, layers=2, n=32)            # a user-written spec
