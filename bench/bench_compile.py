@@ -2,7 +2,9 @@
 
 Run:  .venv/bin/python bench/bench_compile.py [--quick]
 Prints a Markdown section for BENCHMARKS.md. Each measurement runs in a fresh subprocess so
-peak memory (ru_maxrss) belongs to that one build.
+peak memory (ru_maxrss) belongs to that one build. Throughput is nodes / (build + measure);
+beside it, the baseline of materialising the nx.DiGraph and measuring it with networkx
+(`tc0lab.measure(graph)`, which must give the same numbers).
 """
 from __future__ import annotations
 
@@ -18,20 +20,31 @@ import time
 CHILD = r"""
 import json, resource, sys, time
 from tc0lab.compiler import compile_stack
-n, layers, d, N = map(int, sys.argv[1:5])
+from tc0lab.circuit.measure import measure
+arch, n, layers, d, N, with_graph = sys.argv[1], *map(int, sys.argv[2:7])
 started = time.perf_counter()
-compiled = compile_stack("mamba", layers=layers, n=n, d_model=d, d_state=N)
+compiled = compile_stack(arch, layers=layers, n=n, d_model=d, d_state=N)
 built = time.perf_counter()
 m = compiled.measure()
 done = time.perf_counter()
-print(json.dumps({"n": n, "nodes": m.nodes, "edges": m.edges, "build_s": built - started, "measure_s": done - built,
-                  "total_s": done - started, "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-                  "depth_threshold": m.depth_threshold}))
+row = {"arch": arch, "n": n, "nodes": m.nodes, "edges": m.edges, "build_s": built - started, "measure_s": done - built,
+       "total_s": done - started, "depth_threshold": m.depth_threshold}
+if with_graph:  # the baseline: materialise the nx.DiGraph and measure it with networkx
+    graph = compiled.graph
+    graphed = time.perf_counter()
+    assert measure(graph, m.precision_bits) == m
+    row.update(graph_s=graphed - done, nx_measure_s=time.perf_counter() - graphed)
+row["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+print(json.dumps(row))
 """
 
+# (arch, n) pairs for the throughput table: each architecture at a size where its circuit is large
+THROUGHPUT_CASES = [("mamba", 64), ("mamba", 128), ("mamba2", 128), ("gla", 128), ("s4", 128), ("s4d", 192),
+                    ("transformer", 96), ("ids4", 256), ("deltanet", 192), ("rnn", 512)]
 
-def child(n: int, layers: int = 4, d: int = 4, N: int = 4) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(layers), str(d), str(N)],
+
+def child(n: int, arch: str = "mamba", layers: int = 4, d: int = 4, N: int = 4, with_graph: bool = False) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, arch, str(n), str(layers), str(d), str(N), str(int(with_graph))],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -76,11 +89,16 @@ def main() -> None:
     times = cli_seconds(3)
     print(f"`tc0lab compile --layers 4` (whole process, 9 archs, n=8,16,32): median {statistics.median(times):.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
-    for n in (64, 128):
-        row = child(n)
-        print(f"build+measure 4-layer mamba d=4 N=4 n={n}: {row['nodes']:,} nodes, {row['edges']:,} edges in "
-              f"{row['total_s']:.2f} s (build {row['build_s']:.2f}, measure {row['measure_s']:.2f}) -> "
-              f"{row['nodes'] / row['total_s']:,.0f} nodes/s, peak {row['peak_rss_gib']:.2f} GiB")
+    print("\nbuild+measure, 4 layers, d = N = 4 (each in a fresh process); baseline: nx.DiGraph materialised "
+          "and measured with networkx\n")
+    print("| arch | n | nodes | edges | build+measure s | nodes/s | + nx graph s | nx measure s | nodes/s via networkx |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for arch, n in THROUGHPUT_CASES:
+        row = child(n, arch, with_graph=True)
+        via_networkx = row["total_s"] + row["graph_s"] + row["nx_measure_s"] - row["measure_s"]
+        print(f"| {arch} | {n} | {row['nodes']:,} | {row['edges']:,} | {row['total_s']:.2f} | "
+              f"{row['nodes'] / row['total_s']:,.0f} | {row['graph_s']:.2f} | {row['nx_measure_s']:.2f} | "
+              f"{row['nodes'] / via_networkx:,.0f} |")
     if not args.quick:
         n, row = largest_n()
         print(f"largest n for 4-layer mamba d=4 N=4 within 30 s and 4 GiB: n={n} ({row['nodes']:,} nodes, "
