@@ -20,7 +20,7 @@ import sympy
 
 from tc0lab.circuit import nodes as K
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_rows, token_nodes, token_program
+from tc0lab.compiler.recurrence_terms import BoundRecurrence, output_rows, token_nodes, token_program
 from tc0lab.spec.structure import positive_entries
 
 
@@ -50,7 +50,7 @@ def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[li
     logs = log_coefficients(bound)
     bases = tuple(base for _, base in logs) if logs else ()
     compilers = token_nodes(builder, token_program(bound, layer, "uCD" if logs else "AuCD", bases), z)
-    us = [compile_vector(c, bound.u) for c in compilers]
+    us = compilers.rows(bound.u)
     h0 = [None if bound.h0 is None or bound.h0[r] == 0 else
           builder.const(bound.h0[r].item(), name=f"L{layer}.h0[r={r}]", role="h0") for r in range(S)]
     # needs[r][j]: the term of u_j (j >= 1) or of h0 (j = 0) is not a structural zero
@@ -103,7 +103,7 @@ def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list[
         used = [False] * (n + 1)
         for t in range(1, n + 1):
             used[t] = base_needs[0] or any(base_needs[1:t]) or (base_needs[t] and t < n)
-        base_nodes = [c.compile(base) for c in compilers]
+        base_nodes = compilers.column(base)
         prefix = [None] * (n + 1)
         for t in range(1, n + 1):
             if used[t]:
@@ -131,7 +131,7 @@ def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list[
 def _product_decays(builder, bound, compilers, layer, needs) -> list[list[list[str | None]]]:
     """decays[r][t][j] = prod_{k=j+1}^t a_k[r] as one 'prod' gate (shared between equal entries)."""
     n = len(compilers)
-    entries = [[c.compile(bound.A[r, r]) for r in range(bound.state_size)] for c in compilers]
+    entries = compilers.rows([bound.A[r, r] for r in range(bound.state_size)])
     shared: dict = {}
     tables = []
     for r in range(bound.state_size):

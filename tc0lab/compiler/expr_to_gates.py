@@ -174,24 +174,58 @@ class _Recorder:
         return self._record("const", (), value=value, name=name, role=role)
 
 
-class TokenNodes:
-    """The nodes of one position's expressions: `compile(expr)` looks them up."""
+class TokenColumns:
+    """A token program's expressions at every position: `column(expr)[t - 1]` is expr's node at t.
 
-    def __init__(self, builder: CircuitBuilder, layer: int, nodes: dict) -> None:
-        self.builder, self.layer, self.nodes = builder, layer, nodes
+    Indexing gives one position's `TokenNodes`. Constructions read whole columns (`column`,
+    `rows`): each sympy expression is then hashed once per layer rather than once per
+    position, which matters because hashing a sympy Float is slow.
+    """
 
-    def compile(self, expr: sympy.Expr) -> str:
-        return self.nodes[expr]
+    def __init__(self, builder: CircuitBuilder, layer: int, columns: dict, n: int) -> None:
+        self.builder, self.layer, self.columns, self.n = builder, layer, columns, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> "TokenNodes":
+        if not -self.n <= index < self.n:
+            raise IndexError(index)
+        return TokenNodes(self, index % self.n)
+
+    def __iter__(self):
+        return (TokenNodes(self, index) for index in range(self.n))
+
+    def column(self, expr: sympy.Expr) -> list[str]:
+        return self.columns[expr]
+
+    def rows(self, exprs: Sequence[sympy.Expr]) -> list[list[str | None]]:
+        """Per position, the nodes of `exprs` (None for a structural zero)."""
+        columns = [[None] * self.n if e == 0 else self.columns[e] for e in exprs]
+        return [list(row) for row in zip(*columns)] if columns else [[] for _ in range(self.n)]
 
     def const(self, value: float) -> str:
         return self.builder.at(self.layer, None).const(float(value), name=f"L{self.layer}.c[{float(value)!r}]")
 
 
+class TokenNodes:
+    """The nodes of one position's expressions: `compile(expr)` looks them up."""
+
+    def __init__(self, columns: TokenColumns, index: int) -> None:
+        self.columns, self.index = columns, index
+
+    def compile(self, expr: sympy.Expr) -> str:
+        return self.columns.columns[expr][self.index]
+
+    def const(self, value: float) -> str:
+        return self.columns.const(value)
+
+
 class TokenProgram:
     """Expressions of one token compiled once, emitted at every position.
 
-    `emit(builder, t, input_nodes)` creates the same gates as compiling each expression at
-    position t directly (same ops, operands, sharing and constant names).
+    `emit_all(builder, rows)` creates the same gates as compiling each expression at every
+    position directly (same ops, operands, sharing and constant names).
     """
 
     def __init__(self, inputs: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr], layer: int) -> None:
@@ -204,12 +238,12 @@ class TokenProgram:
         self.outputs = {expr: compiler.compile(expr) for expr in self.exprs}
         self.steps = recorder.steps
 
-    def emit_all(self, builder: CircuitBuilder, rows: Sequence[Sequence[str]]) -> list[TokenNodes]:
-        """`emit` at every position t = 1..len(rows), instruction by instruction.
+    def emit_all(self, builder: CircuitBuilder, rows: Sequence[Sequence[str]]) -> TokenColumns:
+        """The program at every position t = 1..len(rows) (rows[t - 1]: the input nodes at t).
 
         Each recorded step becomes one `add_gates` block over all positions (the step's
         operands at position t are earlier steps' nodes at t, so every block reads only
-        earlier blocks): the same gates as emitting position by position, added in bulk.
+        earlier blocks): the same gates as compiling each expression at every position.
         """
         n = len(rows)
         ts = list(range(1, n + 1))
@@ -224,25 +258,4 @@ class TokenProgram:
             args = list(zip(*(slots[o] for o in operands)))
             slots[f"$s{index}"] = builder.add_gates(method, names, args, ts, options["role"],
                                                     gate_extra(method, options.get("coeffs"), options.get("stages")))
-        return [TokenNodes(builder, self.layer, {expr: slots[slot][t] for expr, slot in self.outputs.items()})
-                for t in range(n)]
-
-    def emit(self, builder: CircuitBuilder, t: int, input_nodes: Sequence[str]) -> TokenNodes:
-        slots: dict[str, str] = {f"$in{i}": node for i, node in enumerate(input_nodes)}
-        for index, (method, operands, options) in enumerate(self.steps):
-            args = [slots[o] for o in operands]
-            if method == "const":
-                builder.at(self.layer, None)
-                node = builder.const(options["value"], name=options["name"], role=options["role"])
-            else:
-                builder.at(self.layer, t)
-                if method == "add":
-                    node = builder.add(args, options["coeffs"], role=options["role"])
-                elif method == "lookup":
-                    node = builder.lookup(args[0], options["stages"], role=options["role"])
-                elif method in ("prod",):
-                    node = builder.prod(args, role=options["role"])
-                else:
-                    node = getattr(builder, method)(*args, role=options["role"])
-            slots[f"$s{index}"] = node
-        return TokenNodes(builder, self.layer, {expr: slots[slot] for expr, slot in self.outputs.items()})
+        return TokenColumns(builder, self.layer, {expr: slots[slot] for expr, slot in self.outputs.items()}, n)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import (BoundRecurrence, compile_vector, numeric, output_rows,
+from tc0lab.compiler.recurrence_terms import (BoundRecurrence, numeric, output_rows,
                                               token_nodes, token_program)
 
 
@@ -93,7 +93,7 @@ def _lagged_products(builder: CircuitBuilder, layer: int, kernels: list[np.ndarr
 
 def _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer):
     use_inputs = _kernel_reads_inputs(bound, z)
-    sources = z if use_inputs else [compile_vector(c, bound.u) for c in compilers]
+    sources = z if use_inputs else compilers.rows(bound.u)
     if use_inputs:
         B = numeric(bound.B_matrix)
         kernels = [M @ B for M in CA]
@@ -103,9 +103,10 @@ def _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer):
     terms = _lagged_products(builder, layer, kernels, masks, sources, f"L{layer}.K[k={{}},o={{}},i={{}}]",
                              f"L{layer}.Kx[t={{}},j={{}},o={{}},i={{}}]", "Kx")
     outputs = []
+    dxs = compilers.rows(bound.Dx)
     for t in range(1, len(z) + 1):
         builder.at(layer, t)
-        dx = compile_vector(compilers[t - 1], bound.Dx)
+        dx = dxs[t - 1]
         row = []
         for o in range(kernels[0].shape[0]):
             summands = terms[t][o]
@@ -123,7 +124,7 @@ def _folded_outputs(builder, bound, z, compilers, CA, CA_pattern, layer):
 def _state_then_output(builder, bound, compilers, powers, patterns, layer):
     """C depends on the input: materialise h_t = sum_j A^{t-j} u_j, then y_t = C(x_t) h_t + D x_t."""
     S = bound.state_size
-    us = [compile_vector(c, bound.u) for c in compilers]
+    us = compilers.rows(bound.u)
     terms = _lagged_products(builder, layer, powers, patterns, us, f"L{layer}.Apow[k={{}},s={{}},r={{}}]",
                              f"L{layer}.Au[t={{}},j={{}},s={{}},r={{}}]", "Au")
     h_rows = []

@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.expr_to_gates import TokenNodes, TokenProgram, bind
+from tc0lab.compiler.expr_to_gates import TokenColumns, TokenNodes, TokenProgram, bind
 from tc0lab.spec.recurrence import Recurrence
 
 
@@ -80,7 +80,7 @@ def token_program(bound: BoundRecurrence, layer: int, parts: str = "AuCD", extra
     return TokenProgram(bound.rec.inputs, exprs, layer)
 
 
-def token_nodes(builder: CircuitBuilder, program: TokenProgram, z: list[list[str]]) -> list[TokenNodes]:
+def token_nodes(builder: CircuitBuilder, program: TokenProgram, z: list[list[str]]) -> TokenColumns:
     """The program emitted at every position t = 1..n, reading the mixer inputs z[t - 1]."""
     return program.emit_all(builder, z)
 
@@ -90,7 +90,7 @@ def compile_vector(compiler: TokenNodes, exprs: list) -> list[str | None]:
     return [None if e == 0 else compiler.compile(e) for e in exprs]
 
 
-def output_rows(builder: CircuitBuilder, compilers: list[TokenNodes], bound: BoundRecurrence,
+def output_rows(builder: CircuitBuilder, compilers: TokenColumns, bound: BoundRecurrence,
                 h_rows: list[list[str]], layer: int) -> list[list[str]]:
     """y_t = C(x_t) h_t + D x_t for every t: one 'add' per output over a 'mul' per non-zero C entry.
 
@@ -99,13 +99,13 @@ def output_rows(builder: CircuitBuilder, compilers: list[TokenNodes], bound: Bou
     n, outputs_count = len(h_rows), bound.C.shape[0]
     support = [[s for s in range(bound.state_size) if bound.C[o, s] != 0] for o in range(outputs_count)]
     entries = [[bound.C[o, s] for s in support[o]] for o in range(outputs_count)]
-    dx = [compile_vector(c, bound.Dx) for c in compilers]
+    dx = compilers.rows(bound.Dx)
     ts = list(range(1, n + 1))
     builder.at(layer, None)
     rows: list[list[str]] = [[] for _ in range(n)]
     for o in range(outputs_count):
         products = [builder.add_gates("mul", [f"L{layer}.Ch[t={t},o={o},s={s}]" for t in ts],
-                                      [(compilers[t - 1].compile(entry), h_rows[t - 1][s]) for t in ts], ts, "Ch")
+                                      list(zip(compilers.column(entry), [row[s] for row in h_rows])), ts, "Ch")
                     for s, entry in zip(support[o], entries[o])]
         terms = [list(column) for column in zip(*products)] if products else [[] for _ in ts]
         for t in ts:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_rows, token_nodes, token_program
+from tc0lab.compiler.recurrence_terms import BoundRecurrence, output_rows, token_nodes, token_program
 
 
 @dataclass
@@ -76,9 +76,8 @@ def compile_scan_tree(builder: CircuitBuilder, bound: BoundRecurrence, z: list[l
     """Outputs (n rows of d_out nodes) of a linear recurrence with general A(x)."""
     n, S = len(z), bound.state_size
     compilers = token_nodes(builder, token_program(bound, layer), z)
-    rows = [[bound.A[i, j] for j in range(S)] for i in range(S)]  # sympy indexing once, not per position
-    elements = [Affine([compile_vector(compiler, row) for row in rows], compile_vector(compiler, bound.u))
-                for compiler in compilers]
+    entries = compilers.rows([bound.A[i, j] for i in range(S) for j in range(S)])  # by column: sympy once
+    elements = [Affine([flat[i * S:(i + 1) * S] for i in range(S)], u) for flat, u in zip(entries, compilers.rows(bound.u))]
     builder.at(layer, 1)
     h0 = None if bound.h0 is None else [builder.const(v.item(), name=f"L{layer}.h0[r={r}]", role="h0")
                                         for r, v in enumerate(bound.h0)]

@@ -8,7 +8,7 @@ cheaper constructions are sound for them.)
 from __future__ import annotations
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.recurrence_terms import BoundRecurrence, compile_vector, output_rows, token_program
+from tc0lab.compiler.recurrence_terms import BoundRecurrence, output_rows, token_program
 
 
 def compile_chain(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
@@ -21,14 +21,16 @@ def compile_chain(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[
     program = token_program(bound, layer)
     compilers = program.emit_all(builder, z)  # the per-token terms do not depend on h
     support = [[s for s in range(S) if bound.A[r, s] != 0] for r in range(S)]  # sympy read once
+    A = [{s: compilers.column(bound.A[r, s]) for s in support[r]} for r in range(S)]  # A[r][s][t - 1]: the node
+    us = compilers.rows(bound.u)
     h_rows = []
     for t, compiler in enumerate(compilers, start=1):
-        u = compile_vector(compiler, bound.u)
+        u = us[t - 1]
         new_h = []
         builder.at(layer, t)
         for r in range(S):
-            terms = [] if h is None else [builder.mul(compiler.compile(bound.A[r, s]), h[s], name=f"L{layer}.Ah[t={t},r={r},s={s}]",
-                                                      role="Ah") for s in support[r]]
+            terms = [] if h is None else [builder.mul(A[r][s][t - 1], h[s], name=f"L{layer}.Ah[t={t},r={r},s={s}]", role="Ah")
+                                          for s in support[r]]
             if u[r] is not None:
                 terms.append(u[r])
             pre = builder.add(terms, name=f"L{layer}.pre[t={t},r={r}]", role="pre") if terms else compiler.const(0.0)

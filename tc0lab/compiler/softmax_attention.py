@@ -17,12 +17,8 @@ def compile_attention(builder: CircuitBuilder, layer_spec: AttentionLayer, value
     """Outputs (n rows of d_v nodes) of one softmax-attention layer."""
     n = len(z)
     q_exprs, k_exprs, v_exprs = (bind(list(m), values) for m in (layer_spec.query, layer_spec.key, layer_spec.value))
-    q, k, v = [], [], []
-    program = TokenProgram(layer_spec.inputs, q_exprs + k_exprs + v_exprs, layer)
-    for compiler in program.emit_all(builder, z):
-        q.append([compiler.compile(e) for e in q_exprs])
-        k.append([compiler.compile(e) for e in k_exprs])
-        v.append([compiler.compile(e) for e in v_exprs])
+    columns = TokenProgram(layer_spec.inputs, q_exprs + k_exprs + v_exprs, layer).emit_all(builder, z)
+    q, k, v = columns.rows(q_exprs), columns.rows(k_exprs), columns.rows(v_exprs)
     d_k, d_v = len(q_exprs), len(v_exprs)
     visible = [list(range(1, t + 1)) if layer_spec.causal else list(range(1, n + 1)) for t in range(n + 1)]
     pairs = [(t, j) for t in range(1, n + 1) for j in visible[t]]

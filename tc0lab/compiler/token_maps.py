@@ -22,5 +22,5 @@ def compile_token_map(builder: CircuitBuilder, token_map: TokenMap, values: dict
                       layer: int) -> list[list[str]]:
     """Apply the map at every position; rows[t - 1] are the nodes bound to token_map.inputs."""
     outputs, program = _program(token_map, tuple(values.items()), layer)
-    emitted = program.emit_all(builder, rows)
-    return [[nodes.compile(e) if e != 0 else nodes.const(0.0) for e in outputs] for nodes in emitted]
+    columns = program.emit_all(builder, rows)
+    return [[node if node is not None else columns.const(0.0) for node in row] for row in columns.rows(outputs)]
