@@ -26,6 +26,7 @@ import sympy
 
 from tc0lab.check.solve import solve_parameters
 from tc0lab.check.verify import Machine
+from tc0lab.spec.numeric import by_name
 from tc0lab.spec.functions import NUMPY
 from tc0lab.spec.recurrence import Recurrence
 
@@ -83,9 +84,9 @@ def construct(rec: Recurrence, generators=S5_GENERATORS, gain: float = 40.0, see
     A_target, B_target = target_matrices(generators, lo, hi, gain)
     tokens = np.eye(rec.d_in)[:need.d_in]
     equations = _equations(rec, tokens, A_target, B_target)
-    start = {s: float(v) for s, v in zip(sorted(rec.parameters(), key=str),
+    start = {s: float(v) for s, v in zip(sorted(rec.parameters(), key=by_name),
                                          np.random.default_rng(seed).normal(size=len(rec.parameters())))}
-    solution = solve_parameters(equations, sorted(rec.parameters(), key=str), start)
+    solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start)
     if solution.residual > 1e-9:
         return None
     k = len(generators[0])

@@ -25,7 +25,7 @@ import numpy as np
 import sympy
 from sympy.combinatorics import Permutation, PermutationGroup
 
-from tc0lab.spec.numeric import coordinate_blocks, point, random_values, transition_function, write_function
+from tc0lab.spec.numeric import by_name, coordinate_blocks, point, random_values, transition_function, write_function
 from tc0lab.check.solve import solve_parameters
 from tc0lab.check.verify import Machine
 from tc0lab.spec.recurrence import Recurrence
@@ -162,13 +162,13 @@ def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, restarts: int 
             continue  # a structurally constant entry cannot reach its target
         for restart in range(restarts):
             start = random_values(rec, np.random.default_rng(seed + 1000 * (restart + 1)))
-            solution = solve_parameters(equations, sorted(rec.parameters(), key=str), start)
+            solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start)
             if solution.residual > 1e-9:
                 continue
             if starts:  # then the start write, moving only parameters the witness leaves free
                 used = set().union(*(sympy.sympify(e).free_symbols for e, _ in equations))
                 start_equations = _start_equations(rec, block, starts[0])
-                unused = sorted(rec.parameters() - used, key=str)
+                unused = sorted(rec.parameters() - used, key=by_name)
                 written = solve_parameters(start_equations, unused, solution.values)
                 if written.residual > 1e-9:
                     continue

@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import sympy
 
-from tc0lab.spec.numeric import numpy_function
+from tc0lab.spec.numeric import by_name, numpy_function
 
 
 MAX_STEP = 4.0  # largest change of any one parameter per iteration
@@ -102,7 +102,7 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
         return Solution(values, float("inf"), 0)  # a constant entry that misses its target
     if not rest:
         return Solution(values, 0.0, 0)
-    free = sorted(set().union(*(e.free_symbols for e, _ in rest)) & unknowns, key=str)
+    free = sorted(set().union(*(e.free_symbols for e, _ in rest)) & unknowns, key=by_name)
     targets = np.array([t for _, t in rest], dtype=float)
     function = numpy_function(free, [e for e, _ in rest])
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from tc0lab.spec.numeric import SparseMatrixFunction, parameter_symbols, point, transition_function, write_function
+from tc0lab.spec.numeric import SparseMatrixFunction, parameter_symbols, parameter_values, point, transition_function, write_function
 from tc0lab.groups import close_under_composition
 from tc0lab.spec.functions import NUMPY
 from tc0lab.spec.recurrence import Recurrence
@@ -73,8 +73,9 @@ class _Steps:
         rec, index = machine.rec, np.array(coordinates)
         all_tokens = np.concatenate([machine.tokens, machine.start]).reshape(-1, rec.d_in)
         A, b = transition_function(rec), write_function(rec)
-        self.A = np.array([A(point(rec, x, machine.values))[np.ix_(index, index)] for x in all_tokens])
-        self.b = np.array([b(point(rec, x, machine.values))[index, 0] for x in all_tokens])
+        parameters = parameter_values(rec, machine.values)
+        self.A = np.array([A(point(rec, x, parameters))[np.ix_(index, index)] for x in all_tokens])
+        self.b = np.array([b(point(rec, x, parameters))[index, 0] for x in all_tokens])
         self.squash = NUMPY[rec.nonlinearity] if rec.nonlinearity else None
         h0 = np.zeros(rec.state_size) if rec.h0 is None else np.array(
             [complex(e.xreplace({s: machine.values[s] for s in e.free_symbols})) for e in rec.h0])
@@ -83,14 +84,20 @@ class _Steps:
         if self.dtype is float:
             self.h0 = np.real(self.h0)
 
+    def apply_one(self, states: np.ndarray, token: int) -> np.ndarray:
+        """Every row reads the same token: h <- f(A_tok h + b_tok)."""
+        updated = states @ self.A[token].T + self.b[token]
+        return updated if self.squash is None else self.squash(updated)
+
     def apply(self, states: np.ndarray, token_ids: np.ndarray) -> np.ndarray:
         """One token per row: h <- f(A_tok h + b_tok)."""
-        out = np.empty_like(states)
-        for token in (np.unique(token_ids) if len(token_ids) and token_ids.min() != token_ids.max() else token_ids[:1]):
+        if not len(token_ids) or token_ids.min() == token_ids.max():
+            return self.apply_one(states, token_ids[0]) if len(token_ids) else states.copy()
+        updated = np.empty_like(states)
+        for token in np.unique(token_ids):
             rows = token_ids == token
-            updated = states[rows] @ self.A[token].T + self.b[token]
-            out[rows] = updated if self.squash is None else self.squash(updated)
-        return out
+            updated[rows] = states[rows] @ self.A[token].T + self.b[token]
+        return updated if self.squash is None else self.squash(updated)
 
 
 def _shortest_words(table: np.ndarray, generator_ids: tuple[int, ...]) -> list[list[int]]:
@@ -122,7 +129,7 @@ class _WordRunner:
         """Every row reads the same element."""
         for token in self.padded[element]:
             if token >= 0:
-                states = self.steps.apply(states, np.full(len(states), token))
+                states = self.steps.apply_one(states, token)
         return states
 
     def feed(self, states: np.ndarray, elements: np.ndarray) -> np.ndarray:
@@ -138,7 +145,7 @@ class _WordRunner:
 def _start_state(steps: _Steps, machine: Machine, batch: int) -> np.ndarray:
     state = np.tile(steps.h0.astype(steps.dtype), (batch, 1))
     for offset in range(len(machine.start)):
-        state = steps.apply(state, np.full(batch, len(machine.tokens) + offset))
+        state = steps.apply_one(state, len(machine.tokens) + offset)
     return state
 
 
@@ -253,8 +260,9 @@ def _reference_agreement(machine: Machine, words: list[list[int]], order: int, s
     symbols = rec.inputs + parameter_symbols(rec)
     C, D = SparseMatrixFunction(rec.C, symbols), SparseMatrixFunction(rec.D, symbols)
     state, outputs = steps.h0.astype(steps.dtype)[None, :], []
+    parameters = parameter_values(rec, machine.values)
     for index, x in enumerate(inputs):
         state = steps.apply(state, np.array([index]))
-        at = point(rec, x, machine.values)
+        at = point(rec, x, parameters)
         outputs.append(C(at) @ state[0] + D(at) @ x)
     return float(np.max(np.abs(np.array(outputs) - expected)))

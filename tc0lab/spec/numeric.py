@@ -38,10 +38,15 @@ def numpy_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr])
     return sympy.lambdify(plain, renamed, modules=lambdify_modules(), cse=True, dummify=False)
 
 
+def by_name(symbol: sympy.Symbol) -> str:
+    """Sort key for symbols: their name (what str() gives for a Symbol, without the printer's cost)."""
+    return symbol.name
+
+
 @functools.lru_cache(maxsize=64)
 def parameter_symbols(rec: Recurrence) -> tuple[sympy.Symbol, ...]:
     """Every parameter symbol of the spec, in a fixed (sorted-by-name) order."""
-    return tuple(sorted(rec.parameters(), key=str))
+    return tuple(sorted(rec.parameters(), key=by_name))
 
 
 class SparseMatrixFunction:
@@ -66,7 +71,7 @@ class SparseMatrixFunction:
         self.numbers = np.array(numbers, dtype=np.int64)
         self.number_values = np.array([complex(flat[i]) for i in numbers])
         self.compound = np.array(compound, dtype=np.int64)
-        used = sorted(set().union(*(flat[i].free_symbols for i in compound)), key=str) if compound else []
+        used = sorted(set().union(*(flat[i].free_symbols for i in compound)), key=by_name) if compound else []
         self.compound_source = np.array([position[s] for s in used], dtype=np.int64)
         self._function = numpy_function(used, [flat[i] for i in compound]) if compound else None
 
@@ -96,9 +101,15 @@ def write_function(rec: Recurrence) -> SparseMatrixFunction:
     return SparseMatrixFunction(rec.B * sympy.Matrix(rec.inputs), rec.inputs + parameter_symbols(rec))
 
 
-def point(rec: Recurrence, token: Sequence[float], values: Mapping[sympy.Symbol, float]) -> list[float]:
-    """Arguments for the compiled functions: the token, then every parameter's value."""
-    return list(np.asarray(token, dtype=float)) + [values[s] for s in parameter_symbols(rec)]
+def parameter_values(rec: Recurrence, values: Mapping[sympy.Symbol, float]) -> list[float]:
+    """Every parameter's value, in the order of `parameter_symbols` (compute once, reuse per token)."""
+    return [values[s] for s in parameter_symbols(rec)]
+
+
+def point(rec: Recurrence, token: Sequence[float], values: Mapping[sympy.Symbol, float] | list[float]) -> list[float]:
+    """Arguments for the compiled functions: the token, then every parameter's value
+    (`values` may be the list from `parameter_values`)."""
+    return list(np.asarray(token, dtype=float)) + (values if isinstance(values, list) else parameter_values(rec, values))
 
 
 def random_values(rec: Recurrence, rng: np.random.Generator, scale: float = 1.0) -> dict:

@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 
 from tc0lab.spec.functions import NUMPY
-from tc0lab.spec.numeric import numpy_function
+from tc0lab.spec.numeric import by_name, numpy_function
 from tc0lab.spec.recurrence import AttentionLayer, Block, Recurrence, Stack, TokenMap, sinusoidal_positions
 
 
@@ -25,7 +25,7 @@ def _numeric(matrix: sympy.Matrix, values: dict) -> sympy.Matrix:
 @functools.lru_cache(maxsize=256)
 def _compiled(inputs: tuple, exprs: tuple) -> tuple:
     """(parameter symbols, numpy function of inputs then parameters), made once per spec."""
-    parameters = tuple(sorted(set().union(*(sympy.sympify(e).free_symbols for e in exprs)) - set(inputs), key=str))
+    parameters = tuple(sorted(set().union(*(sympy.sympify(e).free_symbols for e in exprs)) - set(inputs), key=by_name))
     return parameters, numpy_function(inputs + parameters, exprs)
 
 
