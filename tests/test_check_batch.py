@@ -1,7 +1,8 @@
-"""Checking the zoo over worker processes gives exactly the in-process verdicts, in order."""
+"""Checking the zoo, and compiling it, over worker processes gives exactly the in-process results, in order."""
 from __future__ import annotations
 
 from tc0lab.check.batch import check_many
+from tc0lab.compiler.scaling import CompileRequest, scaling_report
 
 
 def test_parallel_check_equals_serial(monkeypatch):
@@ -13,3 +14,14 @@ def test_parallel_check_equals_serial(monkeypatch):
     assert [d["layer"] for d in parallel] == names == finished
     assert parallel == serial
     assert parallel[0]["verdict"] == "NC1-hard" and parallel[0]["witness"]["verified"]
+
+
+def test_parallel_compile_report_equals_serial():
+    request = CompileRequest(2, (4, 8, 12), 2, 2)
+    archs = ["mamba", "ids4", "rnn"]
+    parallel, serial = (scaling_report(archs, request, workers=w) for w in (2, 1))
+    for document in (parallel, serial):
+        for row in document["circuits"]:
+            row.pop("seconds")
+    assert parallel == serial
+    assert [s["arch"] for s in parallel["architectures"]] == archs

@@ -137,10 +137,13 @@ def _format_table(report: dict) -> str:
               help="Lower each circuit to real threshold gates, verify it and compare with the cost model.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the circuit(s) to .graphml, .json (node-link) or .dot.")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Processes compiling architectures at once [default: one per core].")
 @json_option
 @library_errors
 def compile_command(arch: str, layers: int, n_list: str, d_model: int, d_state: int, precision: str, seed: int,
-                    formula: bool, max_nodes: int, lower: str | None, export_path: Path | None, as_json: bool) -> None:
+                    formula: bool, max_nodes: int, lower: str | None, export_path: Path | None, workers: int | None,
+                    as_json: bool) -> None:
     """Compile L stacked layers at each n into a circuit and measure its depth and size.
 
     Prints, per architecture, the threshold depth at each n, its growth class
@@ -163,7 +166,7 @@ def compile_command(arch: str, layers: int, n_list: str, d_model: int, d_state: 
         lowered = _lowered_report(archs, request, export_path)
         emit_json(lowered) if as_json else click.echo(_format_lowered(lowered))
         return
-    report = scaling_report(archs, request, build=not formula)
+    report = scaling_report(archs, request, build=not formula, workers=workers)
     if export_path is not None:
         report["exported"] = _export(export_path, archs, request)
     if as_json:

@@ -7,12 +7,14 @@ formulas, and labelled so).
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
 from tc0lab import disk_cache
 from tc0lab.circuit.measure import PRECISION_FACTOR, classify_growth, default_precision
 from tc0lab.compiler.compiling import CONSTRUCTIONS, compile_circuit, construction_for
+from tc0lab.parallel import map_in_processes
 from tc0lab.spec import zoo
 from tc0lab.spec.recurrence import Stack
 
@@ -100,12 +102,13 @@ def measure_architecture(arch: str, request: CompileRequest, build: bool = True)
     return rows, summary
 
 
-def scaling_report(archs: list[str], request: CompileRequest, build: bool = True) -> dict:
-    """The whole `tc0lab compile` result as one JSON-ready document."""
+def scaling_report(archs: list[str], request: CompileRequest, build: bool = True, workers: int | None = None) -> dict:
+    """The whole `tc0lab compile` result as one JSON-ready document (architectures side by side
+    on `workers` processes, default one per core; formula queries run in-process)."""
     from tc0lab.circuit.cost import COST_MODEL
     circuits, architectures = [], []
-    for arch in archs:
-        rows, summary = measure_architecture(arch, request, build)
+    job = functools.partial(measure_architecture, request=request, build=build)
+    for rows, summary in map_in_processes(job, archs, workers if build else 1):
         circuits.extend(rows)
         architectures.append(summary)
     cost_model = [{"op": e.op, "depth": e.depth, "size": str(e.size), "status": e.status, "source": e.source}
