@@ -4,13 +4,15 @@ The zoo checks (`tc0lab check`) and the per-architecture compiles (`tc0lab compi
 independent, single-threaded Python; on a machine with k cores they finish up to k times
 sooner side by side. Fork is used so that workers start with sympy and the package already
 imported. With one worker, one job, or no fork on the platform, jobs run in this process.
-A job's exception is re-raised here, as if it had run in-process.
+A job's exception is re-raised here, as if it had run in-process; if processes cannot be
+started, or a worker dies (e.g. killed for memory), the remaining jobs run in this process.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Sequence, TypeVar
 
 Item = TypeVar("Item")
@@ -32,16 +34,22 @@ def map_in_processes(function: Callable[[Item], Result], items: Sequence[Item], 
     called in this process as each result is collected, in input order.
     """
     workers = min(workers or available_cores(), len(items))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        results = []
-        for item in items:
-            results.append(function(item))
-            on_done(item)
-        return results
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(function, item) for item in items]
-        results = []
-        for item, future in zip(items, futures):
-            results.append(future.result())
-            on_done(item)
-        return results
+    results: list = []
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        except OSError:  # no semaphores or processes in this sandbox: run in-process
+            pool = None
+        if pool is not None:
+            with pool:
+                futures = [pool.submit(function, item) for item in items]
+                try:
+                    for item, future in zip(items, futures):
+                        results.append(future.result())
+                        on_done(item)
+                except BrokenProcessPool:  # a worker died (e.g. killed for memory): finish in-process
+                    pass
+    for item in items[len(results):]:
+        results.append(function(item))
+        on_done(item)
+    return results

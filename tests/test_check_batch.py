@@ -1,8 +1,12 @@
 """Checking the zoo, and compiling it, over worker processes gives exactly the in-process results, in order."""
 from __future__ import annotations
 
+import multiprocessing
+import os
+
 from tc0lab.check.batch import check_many
 from tc0lab.compiler.scaling import CompileRequest, scaling_report
+from tc0lab.parallel import map_in_processes
 
 
 def test_parallel_check_equals_serial(monkeypatch):
@@ -25,3 +29,15 @@ def test_parallel_compile_report_equals_serial():
             row.pop("seconds")
     assert parallel == serial
     assert [s["arch"] for s in parallel["architectures"]] == archs
+
+
+def _square_or_die(item: int) -> int:
+    if item == 3 and multiprocessing.parent_process() is not None:
+        os._exit(1)  # a worker killed mid-job (as the OOM killer would)
+    return item * item
+
+
+def test_a_dead_worker_is_replaced_by_in_process_runs():
+    done: list[int] = []
+    assert map_in_processes(_square_or_die, [1, 2, 3, 4, 5], workers=2, on_done=done.append) == [1, 4, 9, 16, 25]
+    assert done == [1, 2, 3, 4, 5]
