@@ -60,8 +60,13 @@ class CompiledCircuit:
     stack: Stack
     n: int
     inputs: list[list[str]]
-    outputs: list[list[str]]
+    output_nodes: list[list]  # handles (names or indices) of the last layer's outputs
     constructions: list[str]
+
+    @functools.cached_property
+    def outputs(self) -> list[list[str]]:
+        """The output gates' names, row t - 1 for position t."""
+        return [[self.builder.name_of(node) for node in row] for row in self.output_nodes]
 
     @functools.cached_property
     def graph(self) -> nx.DiGraph:

@@ -42,9 +42,8 @@ def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[li
     """Outputs (n rows of d_out nodes) of a linear recurrence with diagonal A(x).
 
     The Theta(n^2) gates (decays, their differences of prefix sums, decay * u terms) are
-    added in bulk; tables indexed [t][j] hold their names, so every gate that reads one
-    refers to the very string object that names it (hashing a fresh copy of each name on
-    every read was a third of the build time).
+    added in bulk, with their names made only if the graph is built; tables indexed [t][j]
+    hold their handles.
     """
     n, S = len(z), bound.state_size
     logs = log_coefficients(bound)
@@ -57,15 +56,14 @@ def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[li
     needs = [[h0[r] is not None] + [us[j - 1][r] is not None for j in range(1, n + 1)] for r in range(S)]
     decays = (_log_space_decays(builder, compilers, logs, layer, needs) if logs
               else _product_decays(builder, bound, compilers, layer, needs))
-    terms = []  # terms[r][t][j]: the node of decay(r, t, j) * u_j[r] (h0 for j = 0), None when absent
+    terms = []  # terms[r][t][j]: decay(r, t, j) * u_j[r] (h0 for j = 0), None when absent
     for r in range(S):
-        table = [[(f"L{layer}.au[t={t},j={j},r={r}]" if j else f"L{layer}.ah0[t={t},r={r}]") if needs[r][j] else None
-                  for j in range(t)] for t in range(n + 1)]
-        cells = [(t, j, name) for t, row in enumerate(table) for j, name in enumerate(row) if name is not None]
-        builder.add_gates("mul", [name for _, _, name in cells],
-                          [(decays[r][t][j], us[j - 1][r] if j else h0[r]) for t, j, _ in cells],
-                          [t for t, _, _ in cells], "au")
-        terms.append(table)
+        cells = triangle(n, needs[r])
+        handles = builder.add_gates(
+            "mul", lambda r=r, cells=cells: [f"L{layer}.au[t={t},j={j},r={r}]" if j else f"L{layer}.ah0[t={t},r={r}]"
+                                             for t, j in cells],
+            [(decays[r][t][j], us[j - 1][r] if j else h0[r]) for t, j in cells], [t for t, _ in cells], "au")
+        terms.append(table(n, cells, handles))
     h_rows = []
     for t in range(1, n + 1):
         builder.at(layer, t)
@@ -83,7 +81,20 @@ def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[li
     return output_rows(builder, compilers, bound, h_rows, layer)
 
 
-def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list[str | None]]]:
+def triangle(n: int, needed: list[bool]) -> list[tuple[int, int]]:
+    """The cells (t, j), 1 <= t <= n and 0 <= j < t, whose j is needed."""
+    return [(t, j) for t in range(1, n + 1) for j in range(t) if needed[j]]
+
+
+def table(n: int, cells: list[tuple[int, int]], handles) -> list[list]:
+    """rows[t][j] = the handle of cell (t, j), None elsewhere."""
+    rows: list[list] = [[None] * t for t in range(n + 1)]
+    for (t, j), handle in zip(cells, handles):
+        rows[t][j] = handle
+    return rows
+
+
+def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list]]:
     """Every needed decay exp(c_r * (P_t - P_j)), over shared prefix sums P of each distinct base.
 
     Returns decays[r][t][j] (None where state r needs no such term). States with the same
@@ -109,22 +120,22 @@ def _log_space_decays(builder, compilers, logs, layer, needs) -> list[list[list[
             if used[t]:
                 prefix[t] = builder.at(layer, t).add(base_nodes[:t], name=f"L{layer}.P[t={t},b={b}]", role="prefix")
         # differences[t][j] = P_t - P_j; j = 0 is P_t itself
-        differences = [[(prefix[t] if j == 0 else f"L{layer}.dP[t={t},j={j},b={b}]") if base_needs[j] else None
-                        for j in range(t)] for t in range(n + 1)]
-        cells = [(t, j, name) for t, row in enumerate(differences) for j, name in enumerate(row[1:], start=1)
-                 if name is not None]
-        builder.add_gates("add", [name for _, _, name in cells], [(prefix[t], prefix[j]) for t, j, _ in cells],
-                          [t for t, _, _ in cells], "dprefix", {K.COEFFS: (1, -1)})
+        cells = triangle(n, [False] + base_needs[1:])
+        handles = builder.add_gates("add", lambda b=b, cells=cells: [f"L{layer}.dP[t={t},j={j},b={b}]" for t, j in cells],
+                                    [(prefix[t], prefix[j]) for t, j in cells], [t for t, _ in cells], "dprefix",
+                                    {K.COEFFS: (1, -1)})
+        differences = table(n, cells, handles)
+        for t in range(1, n + 1):
+            differences[t][0] = prefix[t] if base_needs[0] else None
         for key, flags in key_needs.items():
             if key[0] != b:
                 continue
+            cells = triangle(n, flags)
             label = f"b={b},c={key[1]:.6g}"
-            table = [[f"L{layer}.decay[t={t},j={j},{label}]" if flags[j] else None for j in range(t)]
-                     for t in range(n + 1)]
-            cells = [(t, j, name) for t, row in enumerate(table) for j, name in enumerate(row) if name is not None]
-            builder.add_gates("lookup", [name for _, _, name in cells], [(differences[t][j],) for t, j, _ in cells],
-                              [t for t, _, _ in cells], "decay", {K.FN: (("exp", key[1]),)})
-            by_key[key] = table
+            handles = builder.add_gates(
+                "lookup", lambda label=label, cells=cells: [f"L{layer}.decay[t={t},j={j},{label}]" for t, j in cells],
+                [(differences[t][j],) for t, j in cells], [t for t, _ in cells], "decay", {K.FN: (("exp", key[1]),)})
+            by_key[key] = table(n, cells, handles)
     return [by_key[key] for key in keys]
 
 

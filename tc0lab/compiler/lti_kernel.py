@@ -63,11 +63,11 @@ def _kernel_reads_inputs(bound: BoundRecurrence, z: list[list[str]]) -> bool:
 
 def _lagged_products(builder: CircuitBuilder, layer: int, kernels: list[np.ndarray], masks: list[np.ndarray],
                      sources: list[list[str | None]], const_name: str, product_name: str,
-                     product_role: str) -> list[list[list[str]]]:
+                     product_role: str) -> list[list[list]]:
     """terms[t][o]: the gates kernels[t-j][o, i] * sources[j][i] for j <= t where masks[t-j][o, i].
 
     One constant per (lag k, o, i) that some term uses, and all the products in one bulk add
-    (Theta(n^2) of them); the names of the constants and sources are reused objects.
+    (Theta(n^2) of them, named only if the graph is built).
     `const_name` and `product_name` are format strings over (k, o, i) and (t, j, o, i).
     """
     n, rows = len(sources), kernels[0].shape[0]
@@ -76,18 +76,20 @@ def _lagged_products(builder: CircuitBuilder, layer: int, kernels: list[np.ndarr
     used = [[[i for i in range(len(first)) if masks[k][o, i] and first[i] + k <= n] for o in range(rows)] for k in range(n)]
     constants = [[{i: builder.at(layer, None).const(kernels[k][o, i].item(), name=const_name.format(k, o, i), role="kernel")
                    for i in used[k][o]} for o in range(rows)] for k in range(n)]
-    terms = [[[] for _ in range(rows)] for _ in range(n + 1)]
-    names, args, ts = [], [], []
+    labels, args, ts, spans = [], [], [], []  # spans: (t, o, first, last) positions in this block
     for t in range(1, n + 1):
         for o in range(rows):
             cells = [(j, i, constants[t - j][o][i], sources[j - 1][i]) for j in range(1, t + 1)
                      for i in used[t - j][o] if sources[j - 1][i] is not None]
-            row = [product_name.format(t, j, o, i) for j, i, _, _ in cells]
-            terms[t][o] = row
-            names += row
+            spans.append((t, o, len(args), len(args) + len(cells)))
+            labels += [(t, j, o, i) for j, i, _, _ in cells]
             args += [(constant, source) for _, _, constant, source in cells]
-            ts += [t] * len(row)
-    builder.at(layer, None).add_gates("mul", names, args, ts, product_role)
+            ts += [t] * len(cells)
+    handles = builder.at(layer, None).add_gates("mul", lambda: [product_name.format(*label) for label in labels],
+                                                args, ts, product_role)
+    terms = [[[] for _ in range(rows)] for _ in range(n + 1)]
+    for t, o, first, last in spans:
+        terms[t][o] = list(handles[first:last])
     return terms
 
 

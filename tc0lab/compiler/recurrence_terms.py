@@ -104,7 +104,7 @@ def output_rows(builder: CircuitBuilder, compilers: TokenColumns, bound: BoundRe
     builder.at(layer, None)
     rows: list[list[str]] = [[] for _ in range(n)]
     for o in range(outputs_count):
-        products = [builder.add_gates("mul", [f"L{layer}.Ch[t={t},o={o},s={s}]" for t in ts],
+        products = [builder.add_gates("mul", lambda o=o, s=s: [f"L{layer}.Ch[t={t},o={o},s={s}]" for t in ts],
                                       list(zip(compilers.column(entry), [row[s] for row in h_rows])), ts, "Ch")
                     for s, entry in zip(support[o], entries[o])]
         terms = [list(column) for column in zip(*products)] if products else [[] for _ in ts]
@@ -112,7 +112,8 @@ def output_rows(builder: CircuitBuilder, compilers: TokenColumns, bound: BoundRe
             if dx[t - 1][o] is not None:
                 terms[t - 1].append(dx[t - 1][o])
         if all(terms):
-            names = builder.add_gates("add", [f"L{layer}.y[t={t},o={o}]" for t in ts], [tuple(r) for r in terms], ts, "y")
+            names = builder.add_gates("add", lambda o=o: [f"L{layer}.y[t={t},o={o}]" for t in ts], [tuple(r) for r in terms],
+                                      ts, "y")
         else:
             names = [compilers[t - 1].const(0.0) if not terms[t - 1] else
                      builder.at(layer, t).add(terms[t - 1], name=f"L{layer}.y[t={t},o={o}]", role="y") for t in ts]

@@ -32,20 +32,20 @@ def compose_many(builder: CircuitBuilder, jobs: list[tuple[Affine, Affine, str, 
     their sums in one bulk add per fan-in. Structural zeros (None) get no gate; a dot product
     with no terms is a structural zero itself.
     """
-    products: dict[str, list] = {"scan_v*": [], "scan_M*": []}  # role -> [(name, (a, b), t)]
-    sums: dict[tuple[str, int], list] = {}  # (role, fan-in) -> [(name, terms, t)]
-    results = []
+    products: dict[str, list] = {"scan_v*": [], "scan_M*": []}  # role -> [(label, k, (a, b), t)]
+    sums: list[tuple] = []  # (role, label, [(product role, position)], extra, t)
 
-    def dot(pairs: list[tuple[str, str]], extra: str | None, name: str, role: str, t: int) -> str | None:
-        terms = [f"{name}.m{k}" for k in range(len(pairs))]
-        products[role + "*"] += [(term, pair, t) for term, pair in zip(terms, pairs)]
-        if extra is not None:
-            terms.append(extra)
-        if not terms:
+    def dot(pairs: list[tuple], extra, label: str, role: str, t: int) -> int | None:
+        """The position in `sums` of sum_k pairs[k][0] * pairs[k][1] (+ extra), or None for a zero."""
+        gates = products[role + "*"]
+        refs = [(role + "*", len(gates) + k) for k in range(len(pairs))]
+        gates += [(label, k, pair, t) for k, pair in enumerate(pairs)]
+        if not refs and extra is None:
             return None
-        sums.setdefault((role, len(terms)), []).append((name, tuple(terms), t))
-        return name
+        sums.append((role, label, refs, extra, t))
+        return len(sums) - 1
 
+    shapes = []
     for left, right, label, t in jobs:
         size, R, L = len(right.vector), right.matrix, left.matrix
         columns = [[j for j in range(size) if R[i][j] is not None] for i in range(size)]  # non-zeros of A_r's rows
@@ -59,12 +59,26 @@ def compose_many(builder: CircuitBuilder, jobs: list[tuple[Affine, Affine, str, 
                     pairs = [(R[i][j], L[j][k]) for j in columns[i] if L[j][k] is not None]
                     if pairs:
                         matrix[i][k] = dot(pairs, None, f"{label}.M[{i},{k}]", "scan_M", t)
-        results.append(Affine(matrix, vector))
-    for role, gates in products.items():
-        builder.add_gates("mul", [g[0] for g in gates], [g[1] for g in gates], [g[2] for g in gates], role)
-    for (role, _), gates in sums.items():
-        builder.add_gates("add", [g[0] for g in gates], [g[1] for g in gates], [g[2] for g in gates], role)
-    return results
+        shapes.append((matrix, vector))
+    made = {role: builder.add_gates("mul", lambda gates=gates: [f"{label}.m{k}" for label, k, _, _ in gates],
+                                    [g[2] for g in gates], [g[3] for g in gates], role)
+            for role, gates in products.items()}
+    groups: dict[tuple[str, int], list] = {}  # (role, fan-in) -> [(position in sums, label, terms, t)]
+    for position, (role, label, refs, extra, t) in enumerate(sums):
+        terms = tuple(made[r][i] for r, i in refs) + (() if extra is None else (extra,))
+        groups.setdefault((role, len(terms)), []).append((position, label, terms, t))
+    handles: list = [None] * len(sums)
+    for (role, _), gates in groups.items():
+        added = builder.add_gates("add", lambda gates=gates: [g[1] for g in gates], [g[2] for g in gates],
+                                  [g[3] for g in gates], role)
+        for gate, handle in zip(gates, added):
+            handles[gate[0]] = handle
+
+    def resolve(position: int | None):
+        return None if position is None else handles[position]
+
+    return [Affine(None if matrix is None else [[resolve(p) for p in row] for row in matrix], [resolve(p) for p in vector])
+            for matrix, vector in shapes]
 
 
 def compose(builder: CircuitBuilder, left: Affine, right: Affine, label: str) -> Affine:

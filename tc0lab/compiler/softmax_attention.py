@@ -24,13 +24,18 @@ def compile_attention(builder: CircuitBuilder, layer_spec: AttentionLayer, value
     pairs = [(t, j) for t in range(1, n + 1) for j in visible[t]]
     ts = [t for t, _ in pairs]
     builder.at(layer, None)
-    # Theta(n^2) gates in bulk: q_t[i] k_j[i], their sums (scores), exp(scale * score), e * v_j[c]
-    products = [builder.add_gates("mul", [f"L{layer}.qk[t={t},j={j},i={i}]" for t, j in pairs],
+    # Theta(n^2) gates in bulk (named only if the graph is built): q_t[i] k_j[i], their sums
+    # (scores), exp(scale * score), e * v_j[c]
+
+    def names(label: str):
+        return lambda: [label.format(t, j) for t, j in pairs]
+
+    products = [builder.add_gates("mul", names(f"L{layer}.qk[t={{}},j={{}},i={i}]"),
                                   [(q[t - 1][i], k[j - 1][i]) for t, j in pairs], ts, "qk") for i in range(d_k)]
-    scores = builder.add_gates("add", [f"L{layer}.score[t={t},j={j}]" for t, j in pairs], list(zip(*products)), ts, "score")
-    weights = builder.add_gates("lookup", [f"L{layer}.e[t={t},j={j}]" for t, j in pairs], [(s,) for s in scores], ts, "exp",
+    scores = builder.add_gates("add", names(f"L{layer}.score[t={{}},j={{}}]"), list(zip(*products)), ts, "score")
+    weights = builder.add_gates("lookup", names(f"L{layer}.e[t={{}},j={{}}]"), [(s,) for s in scores], ts, "exp",
                                 gate_extra("lookup", stages=(("exp", float(layer_spec.scale)),)))
-    weighted = [builder.add_gates("mul", [f"L{layer}.ev[t={t},j={j},c={c}]" for t, j in pairs],
+    weighted = [builder.add_gates("mul", names(f"L{layer}.ev[t={{}},j={{}},c={c}]"),
                                   [(w, v[j - 1][c]) for w, (_, j) in zip(weights, pairs)], ts, "ev") for c in range(d_v)]
     outputs = []
     start = 0
