@@ -117,6 +117,11 @@ class CircuitBuilder:
             self._named = named
         return self._named
 
+    def indices(self, rows: Sequence[Sequence[Node | None]], missing: int = -1) -> np.ndarray:
+        """An int64 array of gate indices for rows of handles (None -> `missing`)."""
+        return np.array([[missing if node is None else self._index(node) for node in row] for row in rows],
+                        dtype=np.int64).reshape(len(rows), -1)
+
     def name_of(self, node: Node) -> str:
         return node if node.__class__ is str else self.names()[node]
 
@@ -196,19 +201,29 @@ class CircuitBuilder:
         count = len(args)
         if not count:
             return range(self._count, self._count)
+        if isinstance(ts, np.ndarray):
+            ts = ts.tolist()
         if len(ts) != count or (not callable(names) and len(names) != count):
             raise ValueError("add_gates needs one operand tuple, one position and one name per gate")
-        arity = len(args[0])
-        if arity == 0 or set(map(len, args)) != {arity}:
-            raise ValueError("add_gates needs one operand tuple per gate, all of the same length >= 1")
-        if count < SMALL_BLOCK:  # numpy's per-call overhead would dominate: one gate at a time
-            return self._add_one_by_one(op, names() if callable(names) else names, args, ts, role, extra)
-        ids, total = self.ids, self._count
-        flat = [a if a.__class__ is int else ids.get(a, -1) for a in chain.from_iterable(args)]
-        operands = np.array(flat, dtype=np.int64).reshape(count, arity)
+        if isinstance(args, np.ndarray):  # already gate indices, one row per gate
+            if args.ndim != 2 or args.shape[1] == 0:
+                raise ValueError("add_gates needs one operand tuple per gate, all of the same length >= 1")
+            operands, arity = args.astype(np.int64), args.shape[1]
+            if count < SMALL_BLOCK:
+                return self._add_one_by_one(op, names() if callable(names) else names, operands.tolist(), ts, role, extra)
+        else:
+            arity = len(args[0])
+            if arity == 0 or set(map(len, args)) != {arity}:
+                raise ValueError("add_gates needs one operand tuple per gate, all of the same length >= 1")
+            if count < SMALL_BLOCK:  # numpy's per-call overhead would dominate: one gate at a time
+                return self._add_one_by_one(op, names() if callable(names) else names, args, ts, role, extra)
+            ids = self.ids
+            flat = [a if a.__class__ is int else ids.get(a, -1) for a in chain.from_iterable(args)]
+            operands = np.array(flat, dtype=np.int64).reshape(count, arity)
+        total = self._count
         if operands.min() < 0 or operands.max() >= total:
             bad = next(i for i, row in enumerate(operands.tolist()) if min(row) < 0 or max(row) >= total)
-            self._operand_indices(f"#{bad} of this block", args[bad])  # raises the missing-operand error
+            self._operand_indices(f"#{bad} of this block", list(args[bad]))  # raises the missing-operand error
             raise ValueError(f"gate #{bad} of this block reads a gate that does not exist")
         arithmetic = np.frombuffer(self._depth_arithmetic, dtype=np.int64)[operands].max(axis=1) + 1
         threshold = np.frombuffer(self._depth_threshold, dtype=np.int64)[operands].max(axis=1) + GATE_DEPTH[op]

@@ -13,101 +13,121 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tc0lab.circuit.build import CircuitBuilder
 from tc0lab.compiler.recurrence_terms import BoundRecurrence, output_rows, token_nodes, token_program
+
+ZERO = -1  # a structural zero in the index arrays below
 
 
 @dataclass
 class Affine:
-    """h -> matrix h + vector; matrix None means a constant map (the prefix already includes h_0)."""
+    """h -> matrix h + vector, as gate indices (ZERO: structurally zero); matrix None means a
+    constant map (the prefix already includes h_0)."""
 
-    matrix: list[list[str | None]] | None
-    vector: list[str | None]
+    matrix: np.ndarray | None  # (S, S)
+    vector: np.ndarray  # (S,)
 
 
-def compose_many(builder: CircuitBuilder, jobs: list[tuple[Affine, Affine, str, int]]) -> list[Affine]:
-    """`right after left` for every (left, right, label, t) job: (A_r A_l, A_r u_l + u_r).
+def _sums_of_products(builder: CircuitBuilder, a: np.ndarray, b: np.ndarray, extra: np.ndarray, ts: np.ndarray,
+                      cell_names, role: str) -> np.ndarray:
+    """For every cell c: sum_j a[c, j] * b[c, j] (+ extra[c]), skipping ZERO factors and terms.
 
-    The jobs of one tree level are independent, so all their products go in one bulk add and
-    their sums in one bulk add per fan-in. Structural zeros (None) get no gate; a dot product
-    with no terms is a structural zero itself.
+    One bulk 'mul' for every product and one bulk 'add' per (fan-in, with extra); a cell with
+    no term stays ZERO. Gate names (made only if the graph is built) are cell_names()[c] for
+    the sum and cell_names()[c] + '.m<k>' for its k-th product. Returns (C,) gate indices.
     """
-    products: dict[str, list] = {"scan_v*": [], "scan_M*": []}  # role -> [(label, k, (a, b), t)]
-    sums: list[tuple] = []  # (role, label, [(product role, position)], extra, t)
+    present = (a != ZERO) & (b != ZERO)
+    cells, js = np.nonzero(present)  # grouped by cell, j ascending
+    counts = np.count_nonzero(present, axis=1)
+    offsets = np.cumsum(counts) - counts
 
-    def dot(pairs: list[tuple], extra, label: str, role: str, t: int) -> int | None:
-        """The position in `sums` of sum_k pairs[k][0] * pairs[k][1] (+ extra), or None for a zero."""
-        gates = products[role + "*"]
-        refs = [(role + "*", len(gates) + k) for k in range(len(pairs))]
-        gates += [(label, k, pair, t) for k, pair in enumerate(pairs)]
-        if not refs and extra is None:
-            return None
-        sums.append((role, label, refs, extra, t))
-        return len(sums) - 1
+    def product_names() -> list[str]:
+        names = cell_names()
+        return [f"{names[c]}.m{k}" for c, k in zip(cells.tolist(), (np.arange(len(cells)) - offsets[cells]).tolist())]
 
-    shapes = []
-    for left, right, label, t in jobs:
-        size, R, L = len(right.vector), right.matrix, left.matrix
-        columns = [[j for j in range(size) if R[i][j] is not None] for i in range(size)]  # non-zeros of A_r's rows
-        vector = [dot([(R[i][j], left.vector[j]) for j in columns[i] if left.vector[j] is not None],
-                      right.vector[i], f"{label}.v[{i}]", "scan_v", t) for i in range(size)]
-        matrix = None
-        if L is not None:
-            matrix = [[None] * size for _ in range(size)]
-            for i in range(size):
-                for k in range(size):
-                    pairs = [(R[i][j], L[j][k]) for j in columns[i] if L[j][k] is not None]
-                    if pairs:
-                        matrix[i][k] = dot(pairs, None, f"{label}.M[{i},{k}]", "scan_M", t)
-        shapes.append((matrix, vector))
-    made = {role: builder.add_gates("mul", lambda gates=gates: [f"{label}.m{k}" for label, k, _, _ in gates],
-                                    [g[2] for g in gates], [g[3] for g in gates], role)
-            for role, gates in products.items()}
-    groups: dict[tuple[str, int], list] = {}  # (role, fan-in) -> [(position in sums, label, terms, t)]
-    for position, (role, label, refs, extra, t) in enumerate(sums):
-        terms = tuple(made[r][i] for r, i in refs) + (() if extra is None else (extra,))
-        groups.setdefault((role, len(terms)), []).append((position, label, terms, t))
-    handles: list = [None] * len(sums)
-    for (role, _), gates in groups.items():
-        added = builder.add_gates("add", lambda gates=gates: [g[1] for g in gates], [g[2] for g in gates],
-                                  [g[3] for g in gates], role)
-        for gate, handle in zip(gates, added):
-            handles[gate[0]] = handle
-
-    def resolve(position: int | None):
-        return None if position is None else handles[position]
-
-    return [Affine(None if matrix is None else [[resolve(p) for p in row] for row in matrix], [resolve(p) for p in vector])
-            for matrix, vector in shapes]
+    products = builder.add_gates("mul", product_names, np.stack([a[cells, js], b[cells, js]], axis=1),
+                                 ts[cells], role + "*")
+    product_index = np.arange(products.start, products.stop)
+    has_extra = extra != ZERO
+    result = np.full(len(a), ZERO, dtype=np.int64)
+    for count in np.unique(counts):
+        for with_extra in (False, True):
+            group = np.nonzero((counts == count) & (has_extra == with_extra))[0]
+            if not len(group) or (count == 0 and not with_extra):
+                continue
+            terms = product_index[offsets[group][:, None] + np.arange(count)]
+            if with_extra:
+                terms = np.concatenate([terms, extra[group][:, None]], axis=1)
+            added = builder.add_gates("add", lambda group=group: [cell_names()[c] for c in group.tolist()], terms,
+                                      ts[group], role)
+            result[group] = np.arange(added.start, added.stop)
+    return result
 
 
-def compose(builder: CircuitBuilder, left: Affine, right: Affine, label: str) -> Affine:
-    """right after left: (A_r A_l, A_r u_l + u_r), skipping structural zeros."""
-    return compose_many(builder, [(left, right, label, builder.t)])[0]
+def compose_level(builder: CircuitBuilder, lefts: list[Affine], rights: list[Affine], labels: list[str],
+                  ts: list[int]) -> list[Affine]:
+    """`right after left` for every job: (A_r A_l, A_r u_l + u_r), all jobs at once.
+
+    The jobs of one tree level are independent, so their products and sums are added in bulk.
+    """
+    jobs, size = len(rights), len(rights[0].vector)
+    R = np.stack([r.matrix for r in rights])  # (J, S, S)
+    positions = np.asarray(ts)
+    memo: dict = {}
+
+    def names(kind: str):
+        def make() -> list[str]:
+            if kind not in memo:
+                if kind == "v":
+                    memo[kind] = [f"{label}.v[{i}]" for label in labels for i in range(size)]
+                else:
+                    memo[kind] = [f"{labels[j]}.M[{i},{k}]" for j in with_matrix for i in range(size) for k in range(size)]
+            return memo[kind]
+        return make
+
+    # vector: v[i] = sum_j R[i, j] u_l[j] + u_r[i]
+    left_vectors = np.stack([left.vector for left in lefts])
+    vectors = _sums_of_products(builder, R.reshape(jobs * size, size), np.repeat(left_vectors, size, axis=0),
+                                np.stack([r.vector for r in rights]).reshape(-1), np.repeat(positions, size),
+                                names("v"), "scan_v").reshape(jobs, size)
+    # matrix: M[i, k] = sum_j R[i, j] L[j, k], for the jobs whose left map has a matrix
+    with_matrix = [j for j, left in enumerate(lefts) if left.matrix is not None]
+    matrices = {}
+    if with_matrix:
+        L = np.stack([lefts[j].matrix for j in with_matrix])  # (W, S, S)
+        a = np.repeat(R[with_matrix][:, :, None, :], size, axis=2)  # (W, S_i, S_k, S_j): R[i, j]
+        b = np.repeat(np.swapaxes(L, 1, 2)[:, None, :, :], size, axis=1)  # (W, S_i, S_k, S_j): L[j, k]
+        products = _sums_of_products(builder, a.reshape(-1, size), b.reshape(-1, size), np.full(a.shape[0] * size * size, ZERO),
+                                     np.repeat(positions[with_matrix], size * size), names("M"), "scan_M")
+        matrices = dict(zip(with_matrix, products.reshape(len(with_matrix), size, size)))
+    return [Affine(matrices.get(j), vectors[j]) for j in range(jobs)]
 
 
 def compile_scan_tree(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
     """Outputs (n rows of d_out nodes) of a linear recurrence with general A(x)."""
     n, S = len(z), bound.state_size
     compilers = token_nodes(builder, token_program(bound, layer), z)
-    entries = compilers.rows([bound.A[i, j] for i in range(S) for j in range(S)])  # by column: sympy once
-    elements = [Affine([flat[i * S:(i + 1) * S] for i in range(S)], u) for flat, u in zip(entries, compilers.rows(bound.u))]
+    entries = builder.indices(compilers.rows([bound.A[i, j] for i in range(S) for j in range(S)]), ZERO)  # (n, S*S)
+    us = builder.indices(compilers.rows(bound.u), ZERO)  # (n, S)
+    elements = [Affine(entries[t].reshape(S, S), us[t]) for t in range(n)]
     builder.at(layer, 1)
-    h0 = None if bound.h0 is None else [builder.const(v.item(), name=f"L{layer}.h0[r={r}]", role="h0")
-                                        for r, v in enumerate(bound.h0)]
-    start = Affine(None, h0 if h0 is not None else [None] * S)
-    elements[0] = compose(builder, start, elements[0], f"L{layer}.scan[lv=0,t=1]") if h0 is not None \
-        else Affine(None, elements[0].vector)
+    if bound.h0 is not None:
+        h0 = builder.indices([[builder.const(v.item(), name=f"L{layer}.h0[r={r}]", role="h0") for r, v in enumerate(bound.h0)]], ZERO)[0]
+        elements[0] = compose_level(builder, [Affine(None, h0)], [elements[0]], [f"L{layer}.scan[lv=0,t=1]"], [1])[0]
+    else:
+        elements[0] = Affine(None, elements[0].vector)
     prefixes = list(elements)
     level = 0
     while (1 << level) < n:
         # 0-based positions with bit `level` set compose with the prefix ending before their block
         moving = [i for i in range(n) if i >> level & 1]
-        composed = compose_many(builder, [(prefixes[((i >> level) << level) - 1], prefixes[i],
-                                           f"L{layer}.scan[lv={level + 1},t={i + 1}]", i + 1) for i in moving])
+        composed = compose_level(builder, [prefixes[((i >> level) << level) - 1] for i in moving], [prefixes[i] for i in moving],
+                                 [f"L{layer}.scan[lv={level + 1},t={i + 1}]" for i in moving], [i + 1 for i in moving])
         for i, affine in zip(moving, composed):
             prefixes[i] = affine
         level += 1
-    h_rows = [[v if v is not None else compilers[t - 1].const(0.0) for v in prefixes[t - 1].vector]
+    h_rows = [[v if v != ZERO else compilers[t - 1].const(0.0) for v in prefixes[t - 1].vector.tolist()]
               for t in range(1, n + 1)]
     return output_rows(builder, compilers, bound, h_rows, layer)
