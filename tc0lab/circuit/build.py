@@ -44,6 +44,7 @@ GATE_DEPTH = {op: entry.depth for op, entry in COST_MODEL.items()}  # threshold 
 SMALL_BLOCK = 24  # below this many gates, add_gates adds them one by one (measured: faster)
 
 Stage = tuple[str, float]  # (function name, scale): value -> f(scale * value)
+_NO_EXTRA: dict = {}  # shared, never mutated: the extra attributes of most gates
 
 
 def gate_extra(op: str, coeffs: Sequence[int] | None = None, stages: Iterable[Stage] | None = None) -> dict | None:
@@ -169,22 +170,27 @@ class CircuitBuilder:
 
     def _add_node(self, name: str | None, op: str, args: Sequence[Node], role: str, extra: dict | None = None) -> str:
         node = self._name(name, role) if name is None else name
-        if node in self.ids:
+        ids = self.ids
+        if node in ids:
             return node
-        indices = self._operand_indices(node, args)
+        index = self._count
+        try:
+            indices = [a if a.__class__ is int and 0 <= a < index else ids[a] for a in args]
+        except KeyError:
+            self._operand_indices(node, args)  # raises the missing-operand error
         if indices:
             arithmetic = max(map(self._depth_arithmetic.__getitem__, indices)) + 1
             threshold = max(map(self._depth_threshold.__getitem__, indices)) + GATE_DEPTH[op]
             self.edges += len(set(indices)) if len(indices) > 1 else 1
         else:  # a source, or a gate over nothing
             arithmetic, threshold = (0 if op in K.SOURCE_OPS else 1), GATE_DEPTH[op]
-        index = self._count
-        self._entries.append(("gate", index, op, indices, self.layer, self.t, role, extra or {}, node))
-        self.ids[node] = index
-        self._count += 1
+        self._entries.append(("gate", index, op, indices, self.layer, self.t, role, extra or _NO_EXTRA, node))
+        ids[node] = index
+        self._count = index + 1
         self._depth_arithmetic.append(arithmetic)
         self._depth_threshold.append(threshold)
-        self.fan_in[op, len(indices)] += 1
+        key = (op, len(indices))
+        self.fan_in[key] = self.fan_in.get(key, 0) + 1
         return node
 
     def add_gates(self, op: str, names: Names, args: Sequence[tuple[Node, ...]], ts: Sequence[int],
