@@ -108,3 +108,10 @@ def test_lower_threshold_verifies_and_reports_beside_the_model(tmp_path):
     assert rows[0]["measured_depth"] == rows[1]["measured_depth"] <= rows[0]["model_depth"]
     assert all(0 < r["ratio"] <= 1 for r in rows)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lowered-mamba-n4.graphml", "lowered-mamba-n8.graphml"]
+
+
+def test_export_has_the_lower_graph_limit(tmp_path):
+    # ~5.3 million gates: within the build limit (20 million), beyond the graph limit (2.5 million)
+    result = run("--arch", "mamba", "--layers", "4", "--n", "512", "--export", str(tmp_path / "c.json"))
+    assert result.exit_code == 1 and "turn into a graph" in result.output and "2,500,000-node limit" in result.output
+    assert not (tmp_path / "c.json").exists()

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from tc0lab.cli.common import emit_json, json_option, library_errors, parse_int_list
-from tc0lab.compiler.scaling import DEFAULT_MAX_NODES, CompileRequest, refuse_if_too_large, scaling_report
+from tc0lab.compiler.scaling import (DEFAULT_MAX_GRAPH_NODES, DEFAULT_MAX_NODES, CompileRequest, refuse_if_too_large,
+                                     scaling_report)
 from tc0lab.spec import zoo
 
 MAX_N = 10**12  # formula mode answers any n up to here; building is limited by --max-nodes
@@ -57,7 +58,7 @@ def _export(path: Path, archs: list[str], request: CompileRequest) -> list[str]:
     for arch in archs:
         stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
         for n in request.ns:
-            refuse_if_too_large(stack, n, request.max_nodes)
+            refuse_if_too_large(stack, n, min(request.max_nodes, DEFAULT_MAX_GRAPH_NODES), graph=True)
             target = _export_target(path, arch, n, many)
             try:
                 export(compile_circuit(stack, n).graph, target)
@@ -76,7 +77,7 @@ def _lowered_report(archs: list[str], request: CompileRequest, export_path: Path
     for arch in archs:
         stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
         for n in request.ns:
-            refuse_if_too_large(stack, n, request.max_nodes)
+            refuse_if_too_large(stack, n, min(request.max_nodes, DEFAULT_MAX_GRAPH_NODES), graph=True)
             graph = compile_circuit(stack, n).graph
             row = {"arch": arch, "layers": request.layers, "n": n, **lower_and_measure(graph, request.precision_at(n))}
             rows.append(row)
@@ -132,7 +133,8 @@ def _format_table(report: dict) -> str:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the random parameters.")
 @click.option("--formula", is_flag=True, help="Evaluate the symbolic formulas instead of building circuits (any n).")
 @click.option("--max-nodes", default=DEFAULT_MAX_NODES, show_default=True, type=int,
-              help="Refuse to build circuits estimated above this many nodes.")
+              help="Refuse to build circuits estimated above this many nodes (with --export or --lower, "
+                   f"also above {DEFAULT_MAX_GRAPH_NODES:,}: the graph costs ~9x the memory).")
 @click.option("--lower", type=click.Choice(["threshold"]),
               help="Lower each circuit to real threshold gates, verify it and compare with the cost model.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -18,9 +18,13 @@ from tc0lab.parallel import map_in_processes
 from tc0lab.spec import zoo
 from tc0lab.spec.recurrence import Stack
 
-# about 1.4 GB per million nodes (DESIGN.md; networkx on these machines): refuse beyond this
-DEFAULT_MAX_NODES = 2_500_000
-BYTES_PER_NODE = 1_400
+# Measured peak memory per gate (bench/bench_compile.py): ~150 bytes built and measured (28.4M
+# gates in 3.99 GiB), ~1,400 bytes once the nx.DiGraph is materialised (export, --lower).
+# The default limits keep either under about 3.5 GiB.
+BYTES_PER_NODE = 160
+GRAPH_BYTES_PER_NODE = 1_400
+DEFAULT_MAX_NODES = 20_000_000
+DEFAULT_MAX_GRAPH_NODES = 2_500_000
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,9 @@ def cached_zoo_formulas(arch: str):
     return disk_cache.cached("formulas", disk_cache.cache_key("zoo_formulas", arch), derive, "pickle")
 
 
-def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
-    """Estimate the circuit's size from the formulas before building; refuse what won't fit."""
+def refuse_if_too_large(stack: Stack, n: int, max_nodes: int, graph: bool = False) -> None:
+    """Estimate the circuit's size from the formulas before building; refuse what won't fit
+    (`graph`: the nx.DiGraph will be materialised too, which costs ~9x the memory)."""
     from tc0lab.compiler.formulas import FormulaUnsupported, estimate_nodes
     try:
         if stack.d_state is not None and stack.blocks[0] is zoo.block(stack.arch, stack.d, stack.d_state, False):
@@ -61,9 +66,10 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int) -> None:
     except (FormulaUnsupported, ValueError):
         return  # no formula for this structure or size: nothing to estimate from, so build as asked
     if estimate > max_nodes:
-        gib = estimate * BYTES_PER_NODE / 2**30
+        gib = estimate * (GRAPH_BYTES_PER_NODE if graph else BYTES_PER_NODE) / 2**30
+        what = "build and turn into a graph" if graph else "build"
         raise MemoryError(
-            f"{stack.arch} with {stack.layers} layers at n={n} would build about {estimate:,} nodes "
+            f"{stack.arch} with {stack.layers} layers at n={n} would {what} about {estimate:,} nodes "
             f"(~{gib:.1f} GiB), more than the {max_nodes:,}-node limit; use --formula to read depth and "
             f"sizes from the symbolic formulas without building")
 
