@@ -139,13 +139,12 @@ def _format_table(report: dict) -> str:
               help="Lower each circuit to real threshold gates, verify it and compare with the cost model.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the circuit(s) to .graphml, .json (node-link) or .dot.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Processes compiling architectures at once (helps for large n; forking costs more than the "
-                   "default sizes take).")
+@click.option("--workers", default=None, type=click.IntRange(min=1),
+              help="Processes compiling architectures at once [default: one per core; use 1 on a busy machine].")
 @json_option
 @library_errors
 def compile_command(arch: str, layers: int, n_list: str, d_model: int, d_state: int, precision: str, seed: int,
-                    formula: bool, max_nodes: int, lower: str | None, export_path: Path | None, workers: int,
+                    formula: bool, max_nodes: int, lower: str | None, export_path: Path | None, workers: int | None,
                     as_json: bool) -> None:
     """Compile L stacked layers at each n into a circuit and measure its depth and size.
 
