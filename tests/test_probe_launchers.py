@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from probe_processes import kill_after_results, probe_command, result_keys
+from shuffled_launcher import ShuffledLauncher
 from tc0lab.cli import main
 from tc0lab.probe.config import ProbeConfig, SweepSettings, load_preset
-from tc0lab.probe.launchers import (Job, LauncherError, ProcessLauncher, SlurmLauncher,
+from tc0lab.probe.launchers import (LauncherError, ProcessLauncher, SlurmLauncher,
                                     SlurmOptions, job_file, threads_per_worker)
 from tc0lab.probe.results import ResultsStore
 from tc0lab.probe.sweep import RunSpec, Sweep
@@ -78,38 +79,18 @@ def sweep_with(launcher_factory, config, out):
 # ---------------------------------------------------------------------------------------------
 
 @dataclasses.dataclass
-class ScriptedLauncher:
+class ScriptedLauncher(ShuffledLauncher):
     """Runs reach iff layers >= needed[length] (and a seed-dependent coin); they finish in
     an order chosen by `rng`."""
 
-    needed: dict
-    capacity: int
-    rng: random.Random
-    started: list = dataclasses.field(default_factory=list)
-    cancelled: list = dataclasses.field(default_factory=list)
     name: str = "scripted"
 
-    def submit(self, specs, deadline):
-        self.started += [spec.key for spec in specs]
-        return [Job(spec, None, self._record(spec)) for spec in specs]
-
-    def _record(self, spec):
+    def record(self, spec):
         solved = spec.layers >= self.needed[spec.length] and (spec.seed + spec.layers) % 3 != 0
         accuracy = 1.0 if solved else 0.1
         return {"run_key": spec.key, **dataclasses.asdict(spec),
                 "status": REACHED if solved else NOT_REACHED, "steps": 1, "seconds": 0.0,
                 "test": {"full_sequence": accuracy}}
-
-    def wait(self, jobs):
-        job = self.rng.choice(jobs)
-        job.finished = True
-        return [job]
-
-    def cancel(self, job):
-        self.cancelled.append(job.spec.key)
-
-    def close(self):
-        pass
 
 
 def grid_config(lengths, max_layers, seeds, rule, models=("gru", "ids4")) -> ProbeConfig:

@@ -34,6 +34,9 @@ DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 @click.option("--lengths", help="Comma-separated sequence lengths, e.g. 2,4,8.")
 @click.option("--max-layers", type=click.IntRange(min=1), help="Largest depth tried.")
 @click.option("--seeds", type=click.IntRange(min=1), help="Seeds per (length, depth).")
+@click.option("--all-depths", is_flag=True, default=None,
+              help="Run every depth 1..max-layers (sweep.all_depths), not only up to the "
+                   "smallest that reaches; the min-layers table is decided the same way.")
 @click.option("--preset", default=None,
               help="quick (laptop CPU), paper (GPU), or a path to a .toml preset. Default: the task's "
                    "own preset (probes/copy.toml, recall, parity, flipflop) if it has one, else quick.")
@@ -68,8 +71,9 @@ DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 @json_option
 @library_errors
 def probe_command(group_or_task: str, models: str | None, lengths: str | None,
-                  max_layers: int | None, seeds: int | None, preset: str | None,
-                  time_budget: str | None, device: str | None, out_dir: Path | None,
+                  max_layers: int | None, seeds: int | None, all_depths: bool | None,
+                  preset: str | None, time_budget: str | None, device: str | None,
+                  out_dir: Path | None,
                   params: int | None, settings: tuple[str, ...], launcher: str,
                   workers: int | None, slurm_partition: str | None, slurm_time: str | None,
                   slurm_gpus_per_task: int | None, slurm_cpus_per_task: int | None,
@@ -96,7 +100,8 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
                     "cluster": slurm_cluster}
     slurm_options = _checked_launcher_options(launcher, workers, slurm_values, dry_run)
     config = _resolved_config(group_or_task, models, lengths, max_layers, seeds, preset,
-                              time_budget, device, params, settings, canonical_task_name)
+                              time_budget, device, params, settings, canonical_task_name,
+                              all_depths)
     _check_model_names(config, MODEL_NAMES)
     if config.sweep.threads > 0:
         torch.set_num_threads(config.sweep.threads)
@@ -186,7 +191,8 @@ def _dry_run(config: ProbeConfig, store: Any, options: Any, as_json: bool) -> No
     specs = grid(config, store.experiment_hash)
     costs = [run_gpu_hours(spec, config) for spec in specs]
     files = write_dry_run(specs, config, options, store.out_dir, costs)
-    bound = search_run_bound(config)
+    # with all_depths the search runs the whole grid
+    bound = len(specs) if config.sweep.all_depths else search_run_bound(config)
     mean = sum(costs) / len(costs)
     plan = {"jobs": len(specs), "estimated_gpu_hours": round(sum(costs), 3),
             "search_run_bound": bound,
@@ -216,7 +222,8 @@ def _default_preset(group_or_task: str) -> str:
 def _resolved_config(group_or_task: str, models: str | None, lengths: str | None,
                      max_layers: int | None, seeds: int | None, preset: str | None,
                      time_budget: str | None, device: str | None, params: int | None,
-                     settings: tuple[str, ...], canonical_task_name: Any) -> ProbeConfig:
+                     settings: tuple[str, ...], canonical_task_name: Any,
+                     all_depths: bool | None = None) -> ProbeConfig:
     """The preset, then --set overrides, then the named options (which win)."""
     config = load_preset(preset or _default_preset(group_or_task))
     for setting in settings:
@@ -234,6 +241,7 @@ def _resolved_config(group_or_task: str, models: str | None, lengths: str | None
         options["sweep.time_budget_seconds"] = _checked_budget(time_budget)
     options.update({key: value for key, value in (("sweep.max_layers", max_layers),
                                                   ("sweep.seeds", seeds),
+                                                  ("sweep.all_depths", all_depths or None),
                                                   ("sweep.device", device),
                                                   ("model.params", params))
                     if value is not None})

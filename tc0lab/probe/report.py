@@ -20,11 +20,15 @@ invented. Agreement vocabulary (finite-n, finite-budget runs show consistency, n
 - "—": no prediction to compare with.
 
 The figure is Fig. 3 of the Illusion of State paper in style: min layers against n, one line
-per model, one panel per task; "not reached" is drawn as an x above max layers.
+per model, one panel per task; "not reached" is drawn as an x above max layers. For runs tested
+on length bins, accuracy_by_length.png draws full-sequence accuracy against length, one line
+per (model, layers) (the mean over seeds), colour = model, line style = layers.
 """
 from __future__ import annotations
 
 import json
+import statistics
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -260,33 +264,87 @@ def _plot_model(axis: Any, cells: list[dict[str, Any]], model: str, color: str, 
         axis.scatter(*zip(*missed), color=color, marker="x", s=40, zorder=3)
 
 
+def _run_points(cell: dict[str, Any], run: dict[str, Any]) -> list[tuple[float, float]]:
+    """(length, full-sequence accuracy) at the training length n, then at the middle of each
+    extrapolation bin; empty when the run has no binned extrapolation."""
+    bins = run.get("extrapolation_by_length") or {}
+    if not bins:
+        return []
+    points = [(float(cell["length"]), run["test_full_sequence"])]
+    for label, accuracy in bins.items():
+        low, high = (int(edge) for edge in label.split("-"))
+        points.append(((low + high) / 2, accuracy))
+    return sorted(points)           # stored records may sort the bin keys as text
+
+
 def length_curves(summary: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
     """Per "task model L=layers seed=s": (length, full-sequence accuracy) at the training length
     n and at the middle of each extrapolation bin. Only runs with binned extrapolation."""
     curves = {}
     for cell in summary["cells"]:
         for run in cell["runs"]:
-            bins = run.get("extrapolation_by_length") or {}
-            if not bins:
-                continue
-            points = [(float(cell["length"]), run["test_full_sequence"])]
-            for label, accuracy in bins.items():
-                low, high = (int(edge) for edge in label.split("-"))
-                points.append(((low + high) / 2, accuracy))
-            label = f"{cell['task']} {cell['model']} L={run['layers']} seed={run['seed']}"
-            curves[label] = sorted(points)     # stored records may sort the bin keys as text
+            points = _run_points(cell, run)
+            if points:
+                curves[f"{cell['task']} {cell['model']} L={run['layers']} "
+                       f"seed={run['seed']}"] = points
+    return curves
+
+
+@dataclass(frozen=True)
+class DepthCurve:
+    """Accuracy against length of one (task, model, training length, layers): the mean over
+    its seeds at each point (seeds of one cell share their bins)."""
+
+    task: str
+    model: str
+    length: int
+    layers: int
+    seeds: int
+    points: list[tuple[float, float]]
+
+
+def depth_curves(summary: dict[str, Any]) -> list[DepthCurve]:
+    """One curve per (task, model, training length, layers), in the order of the cells."""
+    grouped: dict[tuple[str, str, int, int], list[list[tuple[float, float]]]] = {}
+    for cell in summary["cells"]:
+        for run in cell["runs"]:
+            points = _run_points(cell, run)
+            if points:
+                key = (cell["task"], cell["model"], cell["length"], run["layers"])
+                grouped.setdefault(key, []).append(points)
+    curves = []
+    for (task, model, length, layers), runs in grouped.items():
+        by_x: dict[float, list[float]] = {}
+        for points in runs:
+            for x, accuracy in points:
+                by_x.setdefault(x, []).append(accuracy)
+        curves.append(DepthCurve(task, model, length, layers, len(runs),
+                                 [(x, statistics.fmean(v)) for x, v in sorted(by_x.items())]))
     return curves
 
 
 def write_length_figure(summary: dict[str, Any], path: Path) -> None:
-    """Accuracy against length: one line per run, the training length n then the test bins."""
+    """Accuracy against length, one line per (model, layers): colour = model, line style =
+    layers; the training length n then the extrapolation bins."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    curves = depth_curves(summary)
+    models = list(dict.fromkeys(curve.model for curve in curves))
+    several_tasks = len({curve.task for curve in curves}) > 1
+    several_lengths = len({curve.length for curve in curves}) > 1
+    styles = ["--", "-", ":", "-."]
+    markers = ["s", "o", "^", "D"]
     figure, axis = plt.subplots(figsize=(6.5, 3.8))
-    for index, (label, points) in enumerate(length_curves(summary).items()):
-        axis.plot(*zip(*points), marker="o", color=f"C{index % 10}", label=label)
+    for curve in curves:
+        label = " ".join([curve.task] * several_tasks + [curve.model]
+                         + [f"n={curve.length}"] * several_lengths
+                         + [f"L={curve.layers}"]
+                         + [f"(mean of {curve.seeds} seeds)"] * (curve.seeds > 1))
+        axis.plot(*zip(*curve.points), color=f"C{models.index(curve.model) % 10}",
+                  linestyle=styles[(curve.layers - 1) % len(styles)],
+                  marker=markers[(curve.layers - 1) % len(markers)], label=label)
     lengths = sorted({c["length"] for c in summary["cells"]})
     for length in lengths:
         axis.axvline(length, color="grey", linestyle=":", linewidth=0.8)

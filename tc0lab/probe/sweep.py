@@ -7,6 +7,11 @@ n grows), up to `max_layers`. After a "not reached" at n, the next length starts
 length-major (all models at n before any at 2n) so that a sweep cut by its time budget has
 covered every model at the short lengths.
 
+With `sweep.all_depths` every depth 1..max_layers runs for every (task, model, length, seed)
+(the whole grid, for figures that compare depths such as accuracy against length per depth);
+the cell is still decided from those runs exactly as the upward search decides it (the
+smallest depth that reaches), and the runs beyond the answer are cited by the cell too.
+
 Seeds: for each (n, L), seeds 0..seeds-1. Rule "best" (default): L counts as solving n if ANY
 seed reaches the target on the test set (later seeds are skipped once one reaches). Rule
 "median": all seeds run and L counts if the median test full-sequence accuracy reaches it.
@@ -112,7 +117,8 @@ def build_run_model(spec: RunSpec, config: ProbeConfig, vocab_size: int, n_class
     from tc0lab.probe.models import ModelConfig, build_model, width_for_params
     _, settings = config.settings_for(spec.model)
     shape = {"max_len": max_len, "positions": settings.positions,
-             "beta_max": settings.beta_max, "scan": settings.scan}
+             "beta_max": settings.beta_max, "scan": settings.scan,
+             "fnn_depth": settings.fnn_depth, "fnn_width": settings.fnn_width}
     d_model = settings.d_model
     if settings.params > 0:   # params is per layer, as in the paper (~3.1M per layer)
         d_model = width_for_params(spec.model, spec.layers, settings.params * spec.layers,
@@ -198,7 +204,22 @@ class _CellSearch:
         """The cell once the records decide it exactly as the serial search would, else None.
 
         Depths are read upward and seeds in order, so the cell (and the runs it cites) does not
-        depend on which runs happened to finish first."""
+        depend on which runs happened to finish first. With all_depths the cell waits for every
+        candidate run and also cites (and lists the depths of) the runs beyond its answer."""
+        cell = self._upward_answer()
+        if cell is None or not self.config.sweep.all_depths:
+            return cell
+        specs = self.candidates()
+        if any((spec.layers, spec.seed) not in self.records for spec in specs):
+            return None
+        extra = [self.records[(spec.layers, spec.seed)] for spec in specs
+                 if self.records[(spec.layers, spec.seed)]["run_key"] not in cell.run_keys]
+        cell.run_keys += [record["run_key"] for record in extra]
+        cell.diverged_runs += sum(r["status"] == training.DIVERGED for r in extra)
+        cell.tried_layers = sorted({*cell.tried_layers, *(r["layers"] for r in extra)})
+        return cell
+
+    def _upward_answer(self) -> Cell | None:
         cell = Cell(self.task, self.model, self.length, status=training.NOT_REACHED)
         target = self.config.settings_for(self.model)[0].target_accuracy
         for layers in range(self.start, self.config.sweep.max_layers + 1):
@@ -225,7 +246,10 @@ class _CellSearch:
         return used
 
     def needs(self, spec: RunSpec) -> bool:
-        """False once the run cannot change the answer (a shallower depth or seed solved)."""
+        """False once the run cannot change the answer (a shallower depth or seed solved);
+        always True with all_depths, where every candidate runs."""
+        if self.config.sweep.all_depths:
+            return True
         if self.decided() is not None:
             return False
         best = self.config.sweep.seed_rule == "best"
@@ -241,10 +265,12 @@ class Sweep:
     """Runs the grid of one config against one results store, through a launcher.
 
     Lengths are waves: every candidate run (depth, seed) of every model at one length is
-    queued shallowest first (models interleaved), `launcher.capacity` of them run at once, and after each finished
-    run the queue drops (and the launcher cancels) the runs that can no longer change a cell.
-    With capacity 1 this is exactly the serial upward search; with W workers it trades wasted
-    deeper runs for wall-clock (`runs_wasted`, `runs_cancelled`)."""
+    queued shallowest first (models interleaved), `launcher.capacity` of them run at once, and
+    after each finished run the queue drops (and the launcher cancels) the runs that can no
+    longer change a cell. With capacity 1 this is exactly the serial upward search; with W
+    workers it trades wasted deeper runs for wall-clock (`runs_wasted`, `runs_cancelled`).
+    With `sweep.all_depths` nothing is dropped: every candidate (depth 1..max_layers, every
+    seed) runs."""
 
     config: ProbeConfig
     store: ResultsStore
@@ -273,8 +299,7 @@ class Sweep:
                 previous: dict[str, int] = {}
                 for length in sorted(self.config.sweep.lengths):
                     searches = [_CellSearch(task, model, length,
-                                            min(previous.get(model, 1),
-                                                self.config.sweep.max_layers),
+                                            self._first_depth(previous.get(model, 1)),
                                             self.config, self.store.experiment_hash)
                                 for model in self.config.sweep.models]
                     executed_keys += self._run_wave(launcher, searches, deadline)
@@ -290,6 +315,12 @@ class Sweep:
         cited = {key for cell in cells for key in cell.run_keys}
         self.runs_wasted = sum(key not in cited for key in executed_keys)
         return cells
+
+    def _first_depth(self, previous_answer: int) -> int:
+        """Where the upward search starts: the previous length's answer, or 1 (all_depths)."""
+        if self.config.sweep.all_depths:
+            return 1
+        return min(previous_answer, self.config.sweep.max_layers)
 
     def _run_wave(self, launcher: Any, searches: list[_CellSearch],
                   deadline: float) -> list[str]:
