@@ -54,6 +54,65 @@ def test_bad_fnn_options_are_refused():
         ModelConfig("ssm-fnn", 6, 4, 1, 8, fnn_width=-1)
 
 
+def test_presets_set_fnn_depth_and_width_and_they_are_in_the_experiment_hash():
+    from tc0lab.probe.config import load_preset, override
+    from tc0lab.probe.sweep import RunSpec, build_run_model
+    config = load_preset("recall")
+    wide = override(override(config, "per_model.ssm-fnn.fnn_width", 24),
+                    "per_model.ssm-fnn.fnn_depth", 2)
+    assert wide.experiment_hash() != config.experiment_hash()
+    assert override(config, "model.fnn_width", 24).experiment_hash() != config.experiment_hash()
+    spec = RunSpec("recall", "ssm-fnn", 24, 2, 0, wide.experiment_hash())
+    built = build_run_model(spec, wide, vocab_size=16, n_classes=8, max_len=96)
+    _, settings_ = wide.settings_for("ssm-fnn")
+    expected = build_model(ModelConfig("ssm-fnn", 16, 8, 2, settings_.d_model,
+                                       settings_.d_state, max_len=96, fnn_depth=2,
+                                       fnn_width=24))
+    assert count_parameters(built) == count_parameters(expected)
+    assert built.blocks[0].mlp[0].out_features == 24 and len(built.blocks[0].mlp) == 5
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("model.fnn_depth", 0, "model.fnn_depth must be >= 1"),
+    ("model.fnn_width", -2, "model.fnn_width must be >= 0"),
+    ("per_model.ssm-fnn.fnn_depth", -1, "per_model.ssm-fnn.fnn_depth must be >= 1"),
+    ("model.fnn_width", 1.5, "model.fnn_width must be of type int"),
+])
+def test_bad_fnn_settings_are_config_errors(key, value, message):
+    from tc0lab.probe.config import ConfigError, load_preset, override
+    with pytest.raises(ConfigError, match=message):
+        override(load_preset("copy"), key, value)
+
+
+def test_bad_fnn_setting_is_an_error_on_the_command_line(tmp_path):
+    result = CliRunner().invoke(cli, ["probe", "copy", "--set", "model.fnn_width=-1",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "Error: model.fnn_width must be >= 0" in result.stderr
+
+
+def _impulse_response(core: torch.nn.Module, lags: int = 4) -> torch.Tensor:
+    """Each channel's response at lags 0..lags-1 to a unit impulse at time 0: (lags, d)."""
+    d = core.D.shape[0]
+    impulse = torch.zeros(1, lags, d)
+    impulse[0, 0] = 1.0
+    with torch.no_grad():
+        return core(impulse)[0]
+
+
+def test_first_layer_starts_with_shift_channels_and_later_layers_keep_the_s4d_init():
+    from tc0lab.probe.models import SHIFT_SHARE
+    first, second = _model(layers=2, d=8).cores()
+    response = _impulse_response(first)
+    shifts = int(8 * SHIFT_SHARE)
+    torch.testing.assert_close(response[0, :shifts], torch.zeros(shifts), atol=1e-4, rtol=0)
+    torch.testing.assert_close(response[1, :shifts], torch.ones(shifts))
+    assert response[2:, :shifts].abs().max() < 0.01        # a shift, not a blur
+    # no channel of the S4D init responds to lag 1 like a shift (its lag-1 gain is <= ~0.1)
+    assert _impulse_response(second)[1].abs().max() < 0.2
+    assert response[1, shifts:].abs().max() < 0.2
+
+
 def test_ssm_fnn_core_computes_the_zoo_spec():
     core = _model(d=3).double().cores()[-1]
     x = np.random.default_rng(1).normal(size=(6, 3))

@@ -63,6 +63,8 @@ class ModelSettings:
     positions: str = "learned"       # transformer only: "learned" or "sinusoidal"
     beta_max: float = 2.0            # deltanet only
     scan: str = "parallel"           # "parallel" or "sequential" (the reference)
+    fnn_depth: int = 1               # ssm-fnn only: hidden layers per token-wise FNN
+    fnn_width: int = 0               # ssm-fnn only: their width; 0 = 2 * d_model
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class SweepSettings:
     time_budget_seconds: float = 1200.0
     device: str = "auto"
     threads: int = 0                 # torch threads; 0 leaves torch's default
+    all_depths: bool = False         # run every depth 1..max_layers, not only up to the answer
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,14 @@ def validate(config: ProbeConfig) -> None:
     if not 0 < train.target_accuracy <= 1 or not 0 <= train.early_stop_accuracy <= 1:
         problems.append("train.target_accuracy must be in (0, 1] and train.early_stop_accuracy "
                         f"in [0, 1], got {train.target_accuracy}, {train.early_stop_accuracy}")
+    fnn_tables = [("model", dataclasses.asdict(config.model)), *(
+        (f"per_model.{model}", values) for model, values in config.per_model.items())]
+    for table, values in fnn_tables:
+        if values.get("fnn_depth", 1) < 1:
+            problems.append(f"{table}.fnn_depth must be >= 1, got {values['fnn_depth']}")
+        if values.get("fnn_width", 0) < 0:
+            problems.append(f"{table}.fnn_width must be >= 0 (0: 2 * d_model), "
+                            f"got {values['fnn_width']}")
     if not 0 <= task.short_words_fraction < 1:
         problems.append("task.short_words_fraction must be in [0, 1)")
     if task.extrapolation_factor < 0 or task.extrapolation_factor == 1:

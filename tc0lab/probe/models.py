@@ -26,11 +26,12 @@ only in the mixer:
     ssm-fnn       Nishikawa & Suzuki (ICLR 2025): a token-wise FNN before AND after an LTI SSM
                   (Linear(S4DCore(x)), a convolution with a fixed kernel), each FNN with
                   `fnn_depth` hidden layers of width `fnn_width` (0: 2d); every sub-layer is a
-                  pre-norm residual like the others
+                  pre-norm residual like the others. Half the channels of the first layer's
+                  core start as a one-step shift (`shift_init`), the rest as S4D
 
 The cores (layers.py) compute exactly the zoo's equations; everything listed above is around
 them. What this does not do: no convolution or gated branch as in the full Mamba block, no
-dropout, no weight tying. The second paper's SSM+FNN is not here.
+dropout, no weight tying.
 """
 from __future__ import annotations
 
@@ -131,10 +132,43 @@ def _mixer(config: ModelConfig, first_layer: bool) -> nn.Module:
         "mamba": lambda: MambaCore(d, n, negative=False, scan=scan),
         "mamba-neg": lambda: MambaCore(d, n, negative=True, scan=scan),
         "s4d": lambda: S4DCore(d, n, scan),
-        "ssm-fnn": lambda: S4DCore(d, n, scan),
+        "ssm-fnn": lambda: (shift_init(S4DCore(d, n, scan)) if first_layer
+                            else S4DCore(d, n, scan)),
         "deltanet": lambda: DeltaNetCore(d, n, config.beta_max, scan),
     }[name]()
     return nn.Sequential(core, nn.Linear(d, d))
+
+
+# The first ssm-fnn layer's shift channels at initialisation (see shift_init).
+SHIFT_SHARE = 0.5              # share of the channels that start as a one-step shift
+SHIFT_DECAY = math.exp(-5.0)   # lag-1 response 1, lag-2 response 0.007
+
+
+def shift_init(core: S4DCore) -> S4DCore:
+    """Re-initialise the FIRST ssm-fnn layer's S4D core so that half of its channels start as an
+    (approximate) one-step shift; the other channels, and every later layer, keep the S4D init.
+
+    Why: recall with LTI SSMs needs a token to meet its predecessor (the constructive check
+    `tc0lab prove ssm-fnn-recall` starts with a delay SSM, then a running sum; H3, Fu et al.
+    ICLR 2023, adds a shift SSM before its diagonal SSM for the same reason). The S4D init
+    (dt in [1e-3, 1e-1], decays in [0.45, 1)) has no such kernel: its fastest decay responds
+    0.45x as much at lag 2 as at lag 1 and its lag-1 response is of order dt <= 0.1. Its slow decays
+    are the long memory the later layers need, so they keep it. Measured (probes/README.md):
+    with the S4D init a 2-layer ssm-fnn stayed at chance on recall for 7,641 steps; with shift
+    channels in layer 1 it left the plateau within 90 s (shift channels in every layer did not).
+    The equations are the zoo's S4D (kernel C dt B decay^k, plus D at lag 0); only the starting
+    values differ. A shift channel uses state 0 with dt = 1, decay e^-5, C = 1/decay and
+    D = -C (lag-0 response 0, lag-1 response 1); its other states start with C = 0 (silent,
+    trainable)."""
+    d = core.D.shape[0]
+    shift = slice(0, max(1, int(d * SHIFT_SHARE)))
+    with torch.no_grad():
+        core.log_dt[shift] = 0.0                                 # dt = 1
+        core.A_log[shift] = math.log(-math.log(SHIFT_DECAY))
+        core.B[shift] = 1.0
+        core.C[shift] = 0.0
+        core.C[shift, 0], core.D[shift] = 1 / SHIFT_DECAY, -1 / SHIFT_DECAY
+    return core
 
 
 # ----------------------------------------------------------------------------- the model
