@@ -64,8 +64,8 @@ def _distinct_per_row(ids: np.ndarray) -> int:
     return int(ids.shape[0] + np.count_nonzero(ordered[:, 1:] != ordered[:, :-1]))
 
 
-Node = "str | int"  # a gate's handle: its name, or the index `add_gates` returned for it
-Names = "Sequence[str] | Callable[[], Sequence[str]]"  # names, or a function making them when first needed
+Node = str | int  # a gate's handle: its name, or the index `add_gates` returned for it
+Names = Sequence[str] | Callable[[], Sequence[str]]  # names, or a function making them when first needed
 
 
 class CircuitBuilder:
