@@ -276,7 +276,7 @@ class CircuitBuilder:
         return self._add_node(name, "const", (), role, {K.VALUE: value})
 
     # arithmetic gates
-    def add(self, args: Sequence[str], coeffs: Sequence[int] | None = None, name: str | None = None,
+    def add(self, args: Sequence[Node], coeffs: Sequence[int] | None = None, name: str | None = None,
             role: str = "add") -> str:
         """Iterated sum; optional +1/-1 weights per operand."""
         if not args:
@@ -285,26 +285,26 @@ class CircuitBuilder:
             raise ValueError("add weights must be +1 or -1, one per operand")
         return self._add_node(name, "add", args, role, gate_extra("add", coeffs=coeffs))
 
-    def mul(self, a: str, b: str, name: str | None = None, role: str = "mul") -> str:
+    def mul(self, a: Node, b: Node, name: str | None = None, role: str = "mul") -> str:
         return self._add_node(name, "mul", (a, b), role)
 
-    def prod(self, args: Sequence[str], name: str | None = None, role: str = "prod") -> str:
+    def prod(self, args: Sequence[Node], name: str | None = None, role: str = "prod") -> str:
         """Iterated product of commuting scalars."""
         return self._add_node(name, "prod", args, role)
 
-    def div(self, numerator: str, denominator: str, name: str | None = None, role: str = "div") -> str:
+    def div(self, numerator: Node, denominator: Node, name: str | None = None, role: str = "div") -> str:
         return self._add_node(name, "div", (numerator, denominator), role)
 
-    def lookup(self, arg: str, stages: Iterable[Stage], name: str | None = None, role: str = "lookup") -> str:
+    def lookup(self, arg: Node, stages: Iterable[Stage], name: str | None = None, role: str = "lookup") -> str:
         """Any function of one value, given as stages (f, scale) applied in order."""
         return self._add_node(name, "lookup", (arg,), role, gate_extra("lookup", stages=stages))
 
-    def cmp(self, a: str, b: str, relation: str = ">=", name: str | None = None, role: str = "cmp") -> str:
+    def cmp(self, a: Node, b: Node, relation: str = ">=", name: str | None = None, role: str = "cmp") -> str:
         if relation not in (">=", ">"):
             raise ValueError("relation must be '>=' or '>'")
         return self._add_node(name, "cmp", (a, b), role, {K.CMP: relation})
 
-    def max(self, args: Sequence[str], name: str | None = None, role: str = "max") -> str:
+    def max(self, args: Sequence[Node], name: str | None = None, role: str = "max") -> str:
         return self._add_node(name, "max", args, role)
 
     def measurement(self, precision_bits: int):
