@@ -86,3 +86,11 @@ def test_bulk_add_errors():
     b.add_gates("add", ["x[t=1,i=0]"] * len(many), [(x,)] * len(many), [1] * len(many), "add")
     with pytest.raises(ValueError, match="two gates are named 'x\\[t=1,i=0\\]'"):
         b.graph()  # names of bulk gates are checked when they are made
+
+
+def test_has_finds_bulk_gates_by_their_names():
+    b = CircuitBuilder()
+    x = b.input(1, 0)
+    names = [f"g{i}" for i in range(build.SMALL_BLOCK + 1)]
+    b.add_gates("add", lambda: names, [(x,)] * len(names), [1] * len(names), "add")
+    assert b.has("g0") and b.has(x) and not b.has("nope")

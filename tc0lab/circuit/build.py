@@ -38,9 +38,8 @@ import networkx as nx
 import numpy as np
 
 from tc0lab.circuit import nodes as K
-from tc0lab.circuit.cost import COST_MODEL
+from tc0lab.circuit.cost import GATE_DEPTH
 
-GATE_DEPTH = {op: entry.depth for op, entry in COST_MODEL.items()}  # threshold depth of one gate
 SMALL_BLOCK = 24  # below this many gates, add_gates adds them one by one (measured: faster)
 
 Stage = tuple[str, float]  # (function name, scale): value -> f(scale * value)
@@ -143,11 +142,6 @@ class CircuitBuilder:
                                      K.ROLE: role, **extra} for row, position in zip(operands.tolist(), t)]))
         self._ordered = ordered
         return ordered
-
-    def depth(self, node: Node) -> tuple[int, int]:
-        """(arithmetic, threshold) depth of one gate."""
-        index = self._index(node)
-        return self._depth_arithmetic[index], self._depth_threshold[index]
 
     def at(self, layer: int, t: int | None) -> "CircuitBuilder":
         """Set the layer and position recorded on the gates added next."""
@@ -259,7 +253,9 @@ class CircuitBuilder:
         return lambda: [f"L{layer}.{role}[t={t}]#{first + i}" for i, t in enumerate(ts)]
 
     def has(self, name: str) -> bool:
-        return name in self.ids or (self._named is None and name in self.names())
+        if name not in self.ids:
+            self.names()  # bulk gates are named (and entered in `ids`) on first need
+        return name in self.ids
 
     # sources
     def input(self, t: int, i: int) -> str:

@@ -85,9 +85,13 @@ def _entries() -> dict[str, CostEntry]:
 COST_MODEL: dict[str, CostEntry] = _entries()
 
 
+# threshold depth of one gate of each kind, the weight of every depth computation
+GATE_DEPTH: dict[str, int] = {op: entry.depth for op, entry in COST_MODEL.items()}
+
+
 def threshold_depth(op: str) -> int:
     """Threshold depth of one gate of kind `op` under the cost model."""
-    return COST_MODEL[op].depth
+    return GATE_DEPTH[op]
 
 
 def threshold_size(op: str, fan_in: int | sympy.Expr, bits: int | sympy.Expr) -> sympy.Expr:

@@ -22,7 +22,7 @@ from tc0lab.circuit import nodes as K
 import sympy
 
 from tc0lab.circuit.no_gc import paused_gc
-from tc0lab.circuit.cost import COST_MODEL, k as cost_k, p as cost_p
+from tc0lab.circuit.cost import COST_MODEL, GATE_DEPTH, k as cost_k, p as cost_p
 
 PRECISION_FACTOR = 2  # log precision: p = PRECISION_FACTOR * ceil(log2 n) bits
 
@@ -61,7 +61,6 @@ def depths(graph: nx.DiGraph) -> tuple[int, int]:
     threshold: dict = {}
     node_attributes = graph._node
     predecessors_of = graph._pred
-    gate_depth = {op: entry.depth for op, entry in COST_MODEL.items()}
     for node in topological_order(graph):
         deepest_arithmetic = deepest_threshold = -1
         for u in predecessors_of[node]:
@@ -73,10 +72,10 @@ def depths(graph: nx.DiGraph) -> tuple[int, int]:
         op = node_attributes[node][K.OP]
         if deepest_arithmetic < 0:  # no operands: a source, or a gate over nothing
             arithmetic[node] = 0 if op in K.SOURCE_OPS else 1
-            threshold[node] = gate_depth[op]
+            threshold[node] = GATE_DEPTH[op]
         else:
             arithmetic[node] = deepest_arithmetic + 1
-            threshold[node] = deepest_threshold + gate_depth[op]
+            threshold[node] = deepest_threshold + GATE_DEPTH[op]
     return max(arithmetic.values(), default=0), max(threshold.values(), default=0)
 
 

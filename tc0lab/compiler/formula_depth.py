@@ -28,7 +28,7 @@ from __future__ import annotations
 import sympy
 
 from tc0lab.circuit import nodes as K
-from tc0lab.circuit.cost import COST_MODEL
+from tc0lab.circuit.cost import GATE_DEPTH
 from tc0lab.circuit.measure import topological_order
 
 NEG = float("-inf")
@@ -114,7 +114,6 @@ def prefix_depths(graph) -> list[tuple[int, int]]:
     only read earlier layers), so one pass over a compiled L-layer stack measures the
     depth of every shorter stack with the same blocks and values.
     """
-    gate_depth = {op: entry.depth for op, entry in COST_MODEL.items()}
     arithmetic: dict = {}
     threshold: dict = {}
     deepest: dict = {}
@@ -122,9 +121,9 @@ def prefix_depths(graph) -> list[tuple[int, int]]:
         attrs = graph._node[node]
         args, op = attrs[K.ARGS], attrs[K.OP]
         if args:
-            a, t = max(arithmetic[u] for u in args) + 1, max(threshold[u] for u in args) + gate_depth[op]
+            a, t = max(arithmetic[u] for u in args) + 1, max(threshold[u] for u in args) + GATE_DEPTH[op]
         else:
-            a, t = (0 if op in K.SOURCE_OPS else 1), gate_depth[op]
+            a, t = (0 if op in K.SOURCE_OPS else 1), GATE_DEPTH[op]
         arithmetic[node], threshold[node] = a, t
         best = deepest.setdefault(attrs[K.LAYER], [0, 0])
         best[0], best[1] = max(best[0], a), max(best[1], t)

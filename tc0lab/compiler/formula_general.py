@@ -23,7 +23,7 @@ import functools
 
 import sympy
 
-from tc0lab.circuit.cost import COST_MODEL, p
+from tc0lab.circuit.cost import GATE_DEPTH, p
 from tc0lab.compiler import formula_zoo as zoo_counts
 from tc0lab.compiler.formula_depth import uniform_growth
 from tc0lab.compiler.formulas import (DEPTH_KIND, FormulaUnsupported, L, SmallCircuits, StackFormulas, input_tally,
@@ -149,7 +149,7 @@ def _depth_at(construction: str, fits: tuple, length: int, layers: int) -> tuple
 
 def _unit_depths(construction: str) -> tuple[dict, dict]:
     """Per scan-tree composition and per chain step depth for an arch's layers (as _per_unit)."""
-    weight = {op: entry.depth for op, entry in COST_MODEL.items()}
+    weight = GATE_DEPTH
     tree = {"tree": 2}, {"tree": weight["mul"] + weight["add"]}
     chain = {"chain": 3}, {"chain": weight["mul"] + weight["add"] + weight["lookup"]}  # zoo rnn: A dense, tanh
     return chain if construction == "sequential-chain" else tree

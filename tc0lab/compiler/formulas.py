@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from tc0lab.circuit import nodes as K
-from tc0lab.circuit.cost import COST_MODEL, p
+from tc0lab.circuit.cost import GATE_DEPTH, p
 from tc0lab.compiler import formula_counts as counts
 from tc0lab.compiler.compiling import compile_circuit, construction_for
 from tc0lab.compiler.expr_to_gates import bind
@@ -204,7 +204,7 @@ def input_tally(width: sympy.Expr, positions: str | None) -> counts.Tally:
 
 def _per_unit(stack: Stack, constructions: list[str]) -> tuple[dict, dict]:
     """Depth added per scan-tree composition and per chain step (arithmetic, threshold)."""
-    weight = {op: entry.depth for op, entry in COST_MODEL.items()}
+    weight = GATE_DEPTH
     arithmetic = {"tree": 2, "chain": 0}
     threshold = {"tree": weight["mul"] + weight["add"], "chain": 0}
     for block, construction in zip(stack.blocks, constructions):

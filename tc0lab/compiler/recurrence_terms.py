@@ -13,7 +13,7 @@ import numpy as np
 import sympy
 
 from tc0lab.circuit.build import CircuitBuilder
-from tc0lab.compiler.expr_to_gates import TokenColumns, TokenNodes, TokenProgram, bind
+from tc0lab.compiler.expr_to_gates import TokenColumns, TokenProgram, bind
 from tc0lab.spec.recurrence import Recurrence
 
 
@@ -83,11 +83,6 @@ def token_program(bound: BoundRecurrence, layer: int, parts: str = "AuCD", extra
 def token_nodes(builder: CircuitBuilder, program: TokenProgram, z: list[list[str]]) -> TokenColumns:
     """The program emitted at every position t = 1..n, reading the mixer inputs z[t - 1]."""
     return program.emit_all(builder, z)
-
-
-def compile_vector(compiler: TokenNodes, exprs: list) -> list[str | None]:
-    """Nodes for each expression; None marks a structural zero (no gate)."""
-    return [None if e == 0 else compiler.compile(e) for e in exprs]
 
 
 def output_rows(builder: CircuitBuilder, compilers: TokenColumns, bound: BoundRecurrence,
