@@ -9,37 +9,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tc0lab.cli import main
+from tiny_preset import tiny_preset
 from tc0lab.probe.config import (ConfigError, ProbeConfig, load_preset, override,
                                  parse_duration)
 
-TINY_PRESET = """
-[sweep]
-tasks = ["Z2"]
-models = ["gru"]
-lengths = [2, 3]
-max_layers = 2
-time_budget_seconds = 300.0
-device = "cpu"
-threads = 1
-[train]
-max_steps = 40
-max_seconds = 60.0
-batch_size = 16
-eval_every = 20
-lr = 1e-2
-[model]
-d_model = 8
-[task]
-eval_size = 8
-extrapolation_factor = 2
-"""
 
 
 @pytest.fixture
 def tiny(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(TINY_PRESET)
-    return path
+    return tiny_preset(tmp_path / "tiny.toml")
 
 
 def probe(*args: str) -> Result:

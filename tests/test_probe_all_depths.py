@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shuffled_launcher import ShuffledLauncher
+from tiny_preset import tiny_preset
 from tc0lab.cli import main
 from tc0lab.probe import report
 from tc0lab.probe.config import ConfigError, ProbeConfig, SweepSettings, override
@@ -157,31 +158,12 @@ def test_all_depths_is_a_strict_sweep_key_outside_the_experiment_hash():
         override(config, "sweep.all_depths", 1)
 
 
-TINY_PRESET = """
-[sweep]
-tasks = ["Z2"]
-models = ["gru"]
-lengths = [2]
-max_layers = 2
-time_budget_seconds = 300.0
-device = "cpu"
-threads = 1
-[train]
-max_steps = 2
-batch_size = 8
-eval_every = 1
-[model]
-d_model = 8
-[task]
-eval_size = 8
-extrapolation_factor = 0
-"""
-
 
 @pytest.mark.parametrize("flag, expected", [([], False), (["--all-depths"], True)])
 def test_cli_flag_sets_all_depths(tmp_path, flag, expected):
-    preset = tmp_path / "tiny.toml"
-    preset.write_text(TINY_PRESET)
+    preset = tiny_preset(tmp_path / "tiny.toml", sweep={"lengths": [2]},
+                         train={"max_steps": 2, "max_seconds": None, "batch_size": 8, "eval_every": 1, "lr": None},
+                         task={"extrapolation_factor": 0})
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["probe", "z2", "--preset", str(preset), "--out",
                                        str(out), "--json", *flag])

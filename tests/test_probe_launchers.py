@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from probe_processes import kill_after_results, probe_command, result_keys
 from shuffled_launcher import ShuffledLauncher
+from tiny_preset import tiny_preset
 from tc0lab.cli import main
 from tc0lab.probe.config import ProbeConfig, SweepSettings, load_preset
 from tc0lab.probe.launchers import (LauncherError, ProcessLauncher, SlurmLauncher,
@@ -27,29 +28,9 @@ from tc0lab.probe.sweep import RunSpec, Sweep
 from tc0lab.probe.train import NOT_REACHED, REACHED
 
 CPU = torch.device("cpu")
-TINY_PRESET = """
-[sweep]
-tasks = ["Z2"]
-models = ["gru"]
-lengths = [2, 3]
-max_layers = 2
-seeds = 2
-seed_rule = "median"
-time_budget_seconds = 300.0
-device = "cpu"
-threads = 1
-[train]
-max_steps = 30
-max_seconds = 60.0
-batch_size = 16
-eval_every = 10
-lr = 1e-2
-[model]
-d_model = 8
-[task]
-eval_size = 8
-extrapolation_factor = 0
-"""
+
+TINY = {"sweep": {"seeds": 2, "seed_rule": "median"}, "train": {"max_steps": 30, "eval_every": 10},
+        "task": {"extrapolation_factor": 0}}
 # what a run computes; timing, threads and dates may differ between launchers
 DETERMINISTIC_FIELDS = ("run_key", "status", "stop_reason", "steps", "final_loss", "validation",
                         "test", "params")
@@ -57,9 +38,7 @@ DETERMINISTIC_FIELDS = ("run_key", "status", "stop_reason", "steps", "final_loss
 
 @pytest.fixture
 def tiny(tmp_path) -> Path:
-    path = tmp_path / "tiny.toml"
-    path.write_text(TINY_PRESET)
-    return path
+    return tiny_preset(tmp_path / "tiny.toml", **TINY)
 
 
 def deterministic(records: dict) -> dict:
@@ -269,8 +248,8 @@ def test_slurm_without_submitit_names_the_install_command(tiny, tmp_path, monkey
 
 def test_killed_worker_driver_resumes_in_process_without_losing_or_repeating_runs(tiny,
                                                                                  tmp_path):
-    tiny.write_text(TINY_PRESET.replace("lengths = [2, 3]", "lengths = [2, 3, 4]")
-                    .replace("max_layers = 2", "max_layers = 1").replace("seeds = 2", "seeds = 3"))
+    tiny_preset(tiny, sweep={**TINY["sweep"], "lengths": [2, 3, 4], "max_layers": 1, "seeds": 3},
+                train=TINY["train"], task=TINY["task"])
     out = tmp_path / "out"
     command = probe_command("z2", tiny, out)
     victim = subprocess.Popen([*command, "--workers", "2"], stdout=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from probe_processes import kill_after_results, probe_command, result_keys
+from tiny_preset import tiny_preset
 from tc0lab.probe.config import ProbeConfig, SweepSettings, TrainSettings
 from tc0lab.probe.results import ResultsError, ResultsStore
 
@@ -84,37 +85,17 @@ def test_lines_of_another_experiment_or_schema_are_refused(tmp_path):
         open_store(tmp_path)
 
 
-TINY_PRESET = """
-[sweep]
-tasks = ["Z3"]
-models = ["gru"]
-lengths = [2, 3, 4]
-max_layers = 1
-seeds = 3
-seed_rule = "median"
-time_budget_seconds = 600.0
-device = "cpu"
-threads = 1
-[train]
-max_steps = 150
-max_seconds = 600.0
-batch_size = 16
-eval_every = 1000
-[model]
-d_model = 8
-[task]
-eval_size = 16
-extrapolation_factor = 0
-"""
-
 
 def probe_process(preset, out) -> subprocess.Popen:
     return subprocess.Popen(probe_command("z3", preset, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def test_sigkill_mid_sweep_then_rerun_completes_without_redoing_or_losing_runs(tmp_path):
-    preset = tmp_path / "tiny.toml"
-    preset.write_text(TINY_PRESET)
+    preset = tiny_preset(tmp_path / "tiny.toml",
+                         sweep={"tasks": ["Z3"], "lengths": [2, 3, 4], "max_layers": 1, "seeds": 3, "seed_rule": "median",
+                                "time_budget_seconds": 600.0},
+                         train={"max_steps": 150, "max_seconds": 600.0, "eval_every": 1000, "lr": None},
+                         task={"eval_size": 16, "extrapolation_factor": 0})
     out = tmp_path / "out"
     victim = probe_process(preset, out)
     before_kill = kill_after_results(victim, out)
