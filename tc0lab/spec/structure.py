@@ -5,7 +5,12 @@ the verdict). Everything is decided from the sympy matrices:
 
     fixed       A has no input symbol                 -> LTI kernel   (Illusion Thm 4.2)
     diagonal    every off-diagonal entry is 0         -> scalar prods (Thm 4.4)
-    commuting   [A(x), A(x')] = 0 for two independent copies of the input symbols (Thm 4.6)
+    triangular  the coordinates can be ordered so that each reads only itself and earlier
+                ones (A is triangular after a permutation; shears, unipotent families)
+                                                      -> back-substitution, one scalar
+                                                         recurrence per coordinate
+    commuting   [A(x), A(x')] = 0 for two independent copies of the input symbols (Thm 4.6
+                when the family is diagonalisable)
     general     none of the above (non-commuting)     -> scan tree, witness search
 
 The tests evaluate A(x) numerically first (`tc0lab.spec.numeric`, only the structurally
@@ -25,7 +30,7 @@ from tc0lab.spec.recurrence import Recurrence
 
 @dataclass(frozen=True)
 class Structure:
-    kind: str  # 'fixed' | 'diagonal' | 'commuting' | 'general'
+    kind: str  # 'fixed' | 'diagonal' | 'triangular' | 'commuting' | 'general'
     nonlinear: bool  # the update is wrapped in a nonlinearity
     commutator_proof: str  # how 'commuting' was established, or why not
     reason: str
@@ -34,6 +39,27 @@ class Structure:
 def depends_on_input(matrix: sympy.Matrix, inputs) -> bool:
     """True when some entry of the matrix mentions an input symbol."""
     return bool(matrix.free_symbols & set(inputs))
+
+
+def triangular_order(A: sympy.Matrix) -> tuple[int, ...] | None:
+    """An order of the state coordinates in which each reads only itself and earlier ones.
+
+    Coordinate i reads coordinate j when A[i, j] is structurally non-zero. The order exists
+    exactly when the read graph has no cycle other than self-loops (A is triangular after a
+    permutation); then order[0] reads only itself, order[1] reads order[0] and itself, and so
+    on. None when two coordinates read each other (directly or through others).
+    """
+    size = A.shape[0]
+    reads = [{j for j in range(size) if j != i and A[i, j] != 0} for i in range(size)]
+    order: list[int] = []
+    placed: set[int] = set()
+    while len(order) < size:
+        ready = [i for i in range(size) if i not in placed and reads[i] <= placed]
+        if not ready:
+            return None
+        order.extend(ready)
+        placed.update(ready)
+    return tuple(order)
 
 
 def _samples(rec: Recurrence, count: int, seed: int) -> list[list[float]]:
@@ -104,6 +130,9 @@ def analyze(rec: Recurrence, seed: int = 0) -> Structure:
     if is_diagonal(rec, seed):
         return Structure("diagonal", nonlinear, "diagonal matrices commute",
                          "every off-diagonal entry of A(x) is 0")
+    if triangular_order(rec.A) is not None:
+        return Structure("triangular", nonlinear, "not needed: each coordinate is a scalar recurrence whose input "
+                         "reads only earlier coordinates", "A(x) is triangular after a permutation of the coordinates")
     size = numeric_commutator(rec, seed=seed)
     if size > 1e-9:
         return Structure("general", nonlinear, f"[A(x), A(x')] is non-zero at random inputs (max entry {size:.3g})",
