@@ -34,7 +34,8 @@ def test_complex_rotations_are_diagonal_so_tc0():
     verdict = check_recurrence(_one_input_layer(A, x, {"w": w, "b": b}))
     assert (verdict.verdict, verdict.structure) == ("TC0", "diagonal")
     assert "4.4" in verdict.citation
-    assert verdict.negative_eigenvalues is True  # a rotation past 90 degrees has Re(lambda) < 0
+    assert verdict.non_real_eigenvalues is True  # e^{i theta}: counting modulo 3 is within reach
+    assert verdict.negative_eigenvalues is not False  # -1 at theta = pi, which random points miss
 
 
 def test_rotations_by_an_input_dependent_angle_commute_so_tc0():
@@ -47,8 +48,12 @@ def test_rotations_by_an_input_dependent_angle_commute_so_tc0():
     assert "4.6" in verdict.citation and "sympy" in verdict.evidence
 
 
-def _selector(first: Permutation, second: Permutation) -> Recurrence:
-    """A(x) = x0 P(first) + x1 P(second): the input selects a permutation matrix; h0 is a parameter."""
+def _selector(first: Permutation, second: Permutation, readout: str = "generic") -> Recurrence:
+    """A(x) = x0 P(first) + x1 P(second): the input selects a permutation matrix; h0 is a parameter.
+
+    readout 'generic': C is a row of parameters; 'ones': C sums the state, which every
+    permutation leaves unchanged; 'zero': C = 0.
+    """
     x = input_symbols(2)
 
     def matrix(p: Permutation) -> sympy.Matrix:
@@ -57,9 +62,11 @@ def _selector(first: Permutation, second: Permutation) -> Recurrence:
             m[p(i), i] = 1
         return m
 
-    h0 = symbol_array("h0", (5,))
+    h0, c = symbol_array("h0", (5,)), symbol_array("c", (1, 5))
+    C = {"generic": sympy.Matrix(c), "ones": sympy.ones(1, 5), "zero": sympy.zeros(1, 5)}[readout]
+    params = {"h0": h0, "c": c} if readout == "generic" else {"h0": h0}
     return Recurrence("selector", x, x[0] * matrix(first) + x[1] * matrix(second), sympy.zeros(5, 2),
-                      sympy.ones(1, 5), sympy.zeros(1, 2), {"h0": h0}, h0=sympy.Matrix(h0))
+                      C, sympy.zeros(1, 2), params, h0=sympy.Matrix(h0))
 
 
 def test_inputs_selecting_permutation_matrices_are_nc1_hard_with_a_verified_witness():
@@ -69,6 +76,14 @@ def test_inputs_selecting_permutation_matrices_are_nc1_hard_with_a_verified_witn
     assert witness.group == "S5" and witness.group_order == 120 and not witness.solvable and witness.verified
     assert witness.verification["words_exhaustive"] == 120 + 120**2 + 120**3
     assert witness.verification["words_random"] == 1000 and witness.verification["random_length"] == 64
+    assert "output" in witness.verification["decoded"]
+
+
+@pytest.mark.parametrize("readout", ["ones", "zero"])
+def test_a_selector_whose_output_cannot_see_the_permutation_is_not_nc1_hard(readout):
+    verdict = check_recurrence(_selector(Permutation(0, 1, size=5), Permutation(0, 1, 2, 3, 4), readout))
+    assert verdict.verdict == "open" and verdict.witness is None
+    assert any("same output" in line for line in verdict.searched)
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -88,10 +103,10 @@ def test_deltanet_with_beta_at_most_one_is_reported_open_plainly():
     assert verdict.witness is None and "neither a proof of TC0 nor of NC1-hardness" in verdict.notes[0]
 
 
-def test_nonlinear_layer_too_narrow_for_the_construction_says_no_witness_was_run():
+def test_nonlinear_layer_too_narrow_for_the_construction_is_open_and_says_why():
     verdict = check_recurrence(renamed(zoo.core("rnn", 2, 2), "tiny_rnn"))
-    assert verdict.verdict == "NC1-hard" and verdict.witness is None
-    assert "no witness was run" in verdict.notes[0] and "75" in verdict.notes[0]
+    assert verdict.verdict == "open" and verdict.witness is None
+    assert "Thm 5.1" in verdict.notes[0] and "75" in verdict.notes[0]
 
 
 def test_non_square_and_mismatched_matrices_are_refused_with_every_problem():

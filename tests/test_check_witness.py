@@ -3,8 +3,8 @@ import numpy as np
 import sympy
 
 from tc0lab.check.construct import S5_GENERATORS, construct
-from tc0lab.check.eigen import negative_eigenvalues
-from tc0lab.check.search import as_permutation
+from tc0lab.check.eigen import eigenvalue_answers
+from tc0lab.check.matrix_groups import as_permutation
 from tc0lab.check.solve import solve_parameters
 from tc0lab.check.verify import Machine, verify_machine
 from tc0lab.spec import zoo
@@ -21,7 +21,7 @@ def test_verification_rejects_a_machine_whose_tokens_are_not_the_claimed_generat
 
 def test_verification_rejects_a_start_state_that_permutations_fix():
     machine, _ = construct(zoo.core("rnn", 3, 75))
-    blank = Machine(machine.rec, machine.values, machine.tokens, np.zeros((0, 3)), machine.coordinates, machine.readout)
+    blank = Machine(machine.rec, machine.values, machine.tokens, np.zeros((0, 3)), machine.coordinates)
     result = verify_machine(blank, list(S5_GENERATORS), random_words=10)
     assert not result.verified
 
@@ -41,6 +41,7 @@ def test_as_permutation_reads_array_forms_and_refuses_non_permutations():
 
 
 def test_mamba_cannot_be_negative_and_its_variant_can():
-    assert negative_eigenvalues(zoo.core("mamba", 2, 2), "diagonal").negative is False
-    variant = negative_eigenvalues(zoo.core("mamba-neg", 2, 2), "diagonal")
-    assert variant.negative is True and "eigenvalue -" in variant.evidence
+    plain = eigenvalue_answers(zoo.core("mamba", 2, 2))
+    assert plain.negative is False and plain.non_real is False
+    variant = eigenvalue_answers(zoo.core("mamba-neg", 2, 2))
+    assert variant.negative is True and "eigenvalue -" in variant.negative_evidence

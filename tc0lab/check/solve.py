@@ -2,8 +2,15 @@
 
 The witness search and the Thm 5.1 construction both need parameters with, e.g.,
 A(x_j) = P_j. Equations whose left side is a bare parameter symbol are assigned directly
-(the RNN's A[i,j] = 40); the rest are solved by Levenberg-Marquardt from a random start,
-with a finite-difference Jacobian. Parameters that appear in no equation keep their random
+(the RNN's A[i,j] = 40); the rest are solved by Levenberg-Marquardt from a random start.
+The first pass uses a forward-difference Jacobian, which is cheap; when it stalls, the solve
+continues with an exact Jacobian: sympy differentiates each equation by each symbol it
+mentions, and the derivatives are compiled to numpy like the equations (a difference is
+kept only for a derivative sympy leaves unevaluated). Differences fail exactly where
+witnesses live: in a saturated gate, sigma'(z) ~ 1e-9 is below a difference quotient's
+rounding, while the exact derivative still points the way out along the tail. (Exact from
+the start would be simpler, but differentiating a DeltaNet's normalised keys costs seconds
+that the cheap pass does not need.) Parameters that appear in no equation keep their random
 start values, which keeps the rest of the layer generic (e.g. an initial state with
 distinct entries).
 
@@ -25,6 +32,7 @@ from tc0lab.spec.numeric import by_name, numpy_function
 
 
 MAX_STEP = 4.0  # largest change of any one parameter per iteration
+EXACT_ABOVE = 1e-9  # a difference-Jacobian solve that ends above this residual goes on with the exact one
 
 
 @dataclass(frozen=True)
@@ -51,19 +59,51 @@ def _assign_bare(equations, values: dict, unknowns: set) -> tuple[list, bool]:
     return substituted, True
 
 
-def _levenberg_marquardt(residual, start: np.ndarray, max_iterations: int, tolerance: float):
+class _Jacobian:
+    """d(expr_r)/d(theta_k) for every equation r and unknown k, exact where sympy can say."""
+
+    def __init__(self, exprs: list, free: list, exact: bool = True):
+        rows, cols, derivatives, self.numeric_columns = [], [], [], set()
+        if not exact:
+            self.numeric_columns = set(range(len(free)))
+            exprs = []
+        for r, expr in enumerate(exprs):
+            for k, symbol in enumerate(free):
+                if symbol not in expr.free_symbols:
+                    continue
+                derivative = sympy.diff(expr, symbol)
+                if derivative.has(sympy.Derivative):
+                    self.numeric_columns.add(k)
+                    continue
+                rows.append(r)
+                cols.append(k)
+                derivatives.append(derivative)
+        self.shape = (len(exprs) if exact else 0, len(free))
+        self.rows, self.cols = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        self.function = numpy_function(free, derivatives) if derivatives else None
+
+    def __call__(self, theta: np.ndarray, residual, r: np.ndarray) -> np.ndarray:
+        jacobian = np.zeros((len(r), self.shape[1]))
+        if self.function is not None:
+            with np.errstate(all="ignore"):
+                values = np.real(np.array(self.function(*theta), dtype=complex))
+            jacobian[self.rows, self.cols] = np.where(np.isfinite(values), values, 0.0)
+        for k in self.numeric_columns:  # fallback: a forward difference for that column
+            h = 1e-7 * max(1.0, abs(theta[k]))
+            shifted = theta.copy()
+            shifted[k] += h
+            jacobian[:, k] = (residual(shifted) - r) / h
+        return jacobian
+
+
+def _levenberg_marquardt(residual, jacobian_of, start: np.ndarray, max_iterations: int, tolerance: float):
     theta = start.copy()
     r = residual(theta)
     damping = 1e-3
     for iteration in range(max_iterations):
         if np.max(np.abs(r)) <= tolerance:
             return theta, r, iteration
-        step_sizes = 1e-7 * np.maximum(1.0, np.abs(theta))
-        jacobian = np.empty((len(r), len(theta)))
-        for k, h in enumerate(step_sizes):
-            shifted = theta.copy()
-            shifted[k] += h
-            jacobian[:, k] = (residual(shifted) - r) / h
+        jacobian = jacobian_of(theta, residual, r)
         gram, gradient = jacobian.T @ jacobian, jacobian.T @ r
         improved = False
         for _ in range(12):
@@ -111,8 +151,12 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
             out = np.real(np.array(function(*theta), dtype=complex)) - targets
         return np.where(np.isfinite(out), out, 1e6)
 
-    theta, r, iterations = _levenberg_marquardt(residual, np.array([values[s] for s in free]),
-                                                max_iterations, tolerance)
+    exprs = [e for e, _ in rest]
+    theta, r, iterations = _levenberg_marquardt(residual, _Jacobian(exprs, free, exact=False),
+                                                np.array([values[s] for s in free]), max_iterations, tolerance)
+    if np.max(np.abs(r)) > EXACT_ABOVE:
+        theta, r, more = _levenberg_marquardt(residual, _Jacobian(exprs, free), theta, max_iterations, tolerance)
+        iterations += more
     values.update({s: float(v) for s, v in zip(free, theta)})
     return Solution(values, float(np.max(np.abs(r))), iterations)
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import sympy
 
-from tc0lab.check.verdict import check_cached, check_recurrence
+from tc0lab.check.verdict import DEPTH_LENGTHS, check_cached, check_recurrence
 from tc0lab.spec.recurrence import Stack
-
-DEPTH_LENGTHS = (8, 32)
 
 
 def _threshold_depths(arch, layers: int, lengths) -> dict[int, int]:

@@ -1,56 +1,68 @@
-"""Verdicts: TC0, NC1-hard or open, each with its rule, citation and (when needed) a witness.
+"""Verdicts: TC0, NC1-hard or open, each with its rule, citation and the evidence behind it.
 
 Rules, in order (Illusion of State = Merrill, Petty & Sabharwal 2024):
 
-    softmax attention                     -> TC0       Merrill & Sabharwal 2023
-    update wrapped in a nonlinearity      -> NC1-hard  Thm 5.1, backed by the constructed,
-                                                       verified S5 machine (construct.py)
-    A fixed / diagonal / commuting        -> TC0       Thm 4.2 / 4.4 / 4.6
-    non-commuting, verified witness       -> NC1-hard  Barrington 1989; Thm 5.2
-    non-commuting, no verified witness    -> open
+    softmax attention                         -> TC0       Merrill & Sabharwal 2023
+    nonlinear update, A = 0 (memoryless)      -> TC0       a position-wise map
+    nonlinear update, Thm 5.1 realised        -> NC1-hard  Thm 5.1: the S5 machine built in the
+                                                           spec's own parameters, verified
+    nonlinear update, not realised            -> open      (Thm 5.1 is about a dense update with
+                                                           free parameters; the unmet part is named)
+    A fixed / diagonal / triangular /
+      commuting and diagonalisable            -> TC0       Thm 4.2 / 4.4 / back-substitution / 4.6
+    commuting, not diagonalisable             -> TC0       cited: simultaneous triangularisation
+                                                           (hypothesis: commutation proven by sympy)
+    non-commuting, verified witness           -> NC1-hard  Barrington 1989; Thm 5.2
+    anything else                             -> open
 
-A witness is verified by running the spec (verify.py). The nonlinear rule holds by the
-theorem for the family; at widths too small for the construction, the verdict says that no
-witness was run. Nothing here reads a layer's name: `check_arch` only builds the zoo's
-matrices and hands them over.
+Every TC0 verdict of tc0lab's own is CONSTRUCTED: the compiler builds the layer at two
+lengths with a construction whose threshold depth is constant in n, the depths are measured
+equal, and the circuit's outputs equal the numpy reference at the shorter length. If any of
+that fails, the verdict is not TC0 on tc0lab's authority. Every NC1-hard verdict carries a
+witness verified by running the layer and decoding its outputs (verify.py). Nothing here
+reads a layer's name: `check_arch` only builds the zoo's matrices and hands them over.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from tc0lab.check import citations
-from tc0lab.spec.structure import analyze
+from tc0lab.check import cache, citations
 from tc0lab.check.construct import S5_GENERATORS, construct, requirement
-from tc0lab.check.eigen import negative_eigenvalues
-from tc0lab.spec.numeric import coordinate_blocks
-from tc0lab.check import cache
-from tc0lab.check.search import find_candidates, generic_rank, group_of
+from tc0lab.check.eigen import eigenvalue_answers
+from tc0lab.check.matrix_groups import Action, cycles, group_name
+from tc0lab.check.search import SearchLog, find_candidates, generic_rank
 from tc0lab.check.verify import Machine, Verification, verify_machine
 from tc0lab.spec import zoo
+from tc0lab.spec.numeric import coordinate_blocks
 from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError
+from tc0lab.spec.structure import Structure, analyze
 
 Family = Callable[[int, int], Mixer]  # (d_model, d_state) -> mixer with the same structure
+
+DEPTH_LENGTHS = (8, 32)  # a TC0 construction's threshold depth is measured at both, and must agree
+CIRCUIT_TOLERANCE = 1e-9  # the compiled circuit against the reference, relative
+MAX_COMPILED_STATE = 256  # larger layers are not compiled by the checker (said in the notes)
 
 
 @dataclass
 class Witness:
-    """Concrete parameters and inputs under which the layer tracks a non-solvable group."""
+    """Concrete parameters and inputs under which the layer's outputs track a non-solvable group."""
 
     group: str
     group_order: int
     solvable: bool
-    generators: list[str]  # each token's permutation, in cycle notation on the decoded points
+    generators: list[str]  # each token's permutation, in cycle notation on the action's points
+    action_on: str  # the points those permutations act on
     inputs: list[list[float]]  # the input vector of each generator token
     start_inputs: list[list[float]]  # tokens read once before any word
     coordinates: list[int]
     d_model: int
     d_state: int
     method: str
-    transition_deviation: float  # max |A(x_j) - P_j| (or the construction's residual)
+    transition_deviation: float  # max |A(x_j) - T_j| (or the construction's residual)
     verified: bool
     verification: dict
     machine: Machine | None = field(default=None, repr=False)
@@ -64,66 +76,67 @@ class Witness:
 
 
 @dataclass
+class Construction:
+    """The compiled circuit behind a TC0 verdict: what was built, and what was measured on it."""
+
+    name: str  # the compiler's construction for the layer
+    threshold_depths: dict[int, int]  # n -> measured threshold depth
+    constant_depth: bool  # a constant-depth construction, and the depths agree
+    max_relative_error: float  # circuit outputs against spec.reference at the shortest n
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "threshold_depths": {str(n): d for n, d in self.threshold_depths.items()},
+                "constant_depth": self.constant_depth, "max_relative_error": self.max_relative_error}
+
+
+@dataclass
 class Verdict:
     layer: str
     verdict: str  # 'TC0' | 'NC1-hard' | 'open'
     rule: str
     citation: str
-    structure: str  # fixed | diagonal | commuting | general | attention
+    structure: str  # fixed | diagonal | triangular | commuting | general | attention
     nonlinear: bool
     evidence: str
     negative_eigenvalues: bool | None
     eigenvalue_evidence: str
+    non_real_eigenvalues: bool | None = None
+    non_real_evidence: str = "not applicable"
+    status: str = "undecided"  # constructed | cited | witnessed | undecided
+    construction: Construction | None = None
     witness: Witness | None = None
     transition_rank: int | None = None  # generic rank of A(x) - I on the largest block
     block_size: int | None = None  # size of that block (rank == size: full-rank updates)
+    searched: list[str] = field(default_factory=list)  # what the witness search did
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        data = {k: v for k, v in self.__dict__.items() if k != "witness"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("witness", "construction")}
         data["witness"] = self.witness.to_dict() if self.witness is not None else None
+        data["construction"] = self.construction.to_dict() if self.construction is not None else None
         return data
 
 
-def _group_name(maps: list[np.ndarray]) -> tuple[str, int, bool]:
-    group = group_of(maps)
-    order = int(group.order())
-    moved = len({i for m in maps for i in range(len(m)) if m[i] != i})
-    if order == math.factorial(moved):
-        name = f"S{moved}"
-    elif 2 * order == math.factorial(moved):
-        name = f"A{moved}"
-    else:
-        name = f"a group of order {order}"
-    return name, order, bool(group.is_solvable)
-
-
-def _cycles(perm: np.ndarray) -> str:
-    from sympy.combinatorics import Permutation
-    return str(Permutation(list(map(int, perm))).cyclic_form) if np.any(perm != np.arange(len(perm))) else "()"
-
-
-def _witness(rec: Recurrence, machine: Machine, maps: list[np.ndarray], method: str, deviation: float,
+def _witness(rec: Recurrence, machine: Machine, action: Action, method: str, deviation: float,
              check: Verification) -> Witness:
-    name, order, solvable = _group_name(maps)
+    name, order, solvable = group_name(action)
     verification = {k: v for k, v in check.__dict__.items() if k != "extra"} | check.extra
-    return Witness(name, order, solvable, [_cycles(m) for m in maps], machine.tokens.tolist(),
+    return Witness(name, order, solvable, [cycles(m) for m in action.maps], action.on, machine.tokens.tolist(),
                    machine.start.tolist(), list(machine.coordinates), rec.d_in, rec.state_size, method,
                    float(deviation), check.verified, verification, machine)
 
 
-def find_witness(rec: Recurrence, seed: int = 0, **verify_options) -> tuple[Witness | None, str]:
-    """Search and verify a non-solvable witness for a linear non-commuting layer."""
-    last_failure = "no transitions that are permutation matrices generating a non-solvable group were found"
-    for candidate, machine in find_candidates(rec, seed):
-        _, _, solvable = _group_name(candidate.maps)
-        if solvable:
-            continue
+def find_witness(rec: Recurrence, seed: int = 0, **verify_options) -> tuple[Witness | None, list[str]]:
+    """Search and verify a non-solvable witness for a linear layer; (witness, what was searched)."""
+    log = SearchLog()
+    for candidate, machine in find_candidates(rec, log, seed):
         check = verify_machine(machine, candidate.maps, seed=seed, **verify_options)
         if check.verified:
-            return _witness(rec, machine, candidate.maps, candidate.method, candidate.max_deviation, check), ""
-        last_failure = f"a candidate ({candidate.method}) failed verification: {check.failure}"
-    return None, last_failure
+            log.add(f"verified: {candidate.method}")
+            return _witness(rec, machine, candidate.action, candidate.method, candidate.max_deviation, check), log.lines
+        start = "h0" if not len(machine.start) else f"start token {np.flatnonzero(machine.start[0]).tolist()}"
+        log.add(f"a candidate ({candidate.method}; {start}) failed verification: {check.failure}")
+    return None, log.lines
 
 
 def construct_witness(rec: Recurrence, family: Family | None = None, seed: int = 0,
@@ -135,7 +148,8 @@ def construct_witness(rec: Recurrence, family: Family | None = None, seed: int =
             return None, (f"the construction needs d_model >= {need.d_in} and state size >= "
                           f"{need.state_size}; this spec has {rec.d_in} and {rec.state_size}")
         rec = family(max(rec.d_in, need.d_in), max(rec.state_size, need.state_size))
-    failure = "the spec's parameters cannot realise the construction"
+    failure = ("the spec's parameters cannot realise the construction (A(x) and B(x) x cannot be solved to "
+               "the one-hot threshold machine)")
     for gain in (40.0, 2.0):
         built = construct(rec, gain=gain, seed=seed)
         if built is None:
@@ -144,57 +158,156 @@ def construct_witness(rec: Recurrence, family: Family | None = None, seed: int =
         check = verify_machine(machine, list(S5_GENERATORS), seed=seed, **verify_options)
         if check.verified:
             method = f"Thm 5.1 construction (gain K = {gain:g}): one-hot (state, last token) threshold units"
-            return _witness(rec, machine, list(S5_GENERATORS), method, residual, check), ""
-        failure = f"the construction (K = {gain:g}) failed verification: {check.failure}"
+            action = Action(list(S5_GENERATORS), "coordinates")
+            return _witness(rec, machine, action, method, residual, check), ""
+        failure = f"the construction (K = {gain:g}) was solved but failed verification: {check.failure}"
     return None, failure
 
 
-def _attention_verdict(layer: AttentionLayer) -> Verdict:
-    return Verdict(layer.name, "TC0", "softmax attention", citations.ATTENTION, "attention", False,
-                   "an attention layer (its own spec kind)", None, "not applicable: no recurrence")
+def build_construction(mixer: Mixer, seed: int = 0, lengths: tuple[int, ...] = DEPTH_LENGTHS) -> Construction:
+    """Compile the layer (random parameter values) at each length, measure, and evaluate at the first."""
+    from tc0lab.compiler.compiling import CONSTANT_DEPTH_CONSTRUCTIONS, compile_stack  # heavy: only for TC0
+    from tc0lab.spec.reference import run_stack
+    stack = zoo.custom_stack(mixer, layers=1, seed=seed)
+    depths, names = {}, set()
+    for n in lengths:
+        compiled = compile_stack(stack, n=n)
+        depths[n] = compiled.measure().depth_threshold
+        names.update(compiled.constructions)
+        if n == lengths[0]:
+            x = np.random.default_rng(seed).normal(size=(n, mixer.d_in))
+            expected = run_stack(stack, x)
+            error = float(np.max(np.abs(compiled.evaluate(x) - expected)) / max(1.0, float(np.max(np.abs(expected)))))
+    name = "+".join(sorted(names))
+    constant = names <= set(CONSTANT_DEPTH_CONSTRUCTIONS) and len(set(depths.values())) == 1
+    return Construction(name, depths, constant, error)
+
+
+def _attach_construction(verdict: Verdict, mixer: Mixer, seed: int) -> bool:
+    """Build the circuit behind a TC0 rule; True when it is flat and equals the reference."""
+    size = mixer.state_size if isinstance(mixer, Recurrence) else mixer.d_out
+    if size > MAX_COMPILED_STATE:
+        verdict.notes.append(f"not compiled: the state has {size} coordinates (limit {MAX_COMPILED_STATE})")
+        return False
+    try:
+        verdict.construction = built = build_construction(mixer, seed)
+    except (SpecError, ValueError, ArithmeticError, TypeError, np.linalg.LinAlgError) as error:
+        verdict.notes.append(f"the compiler could not build the layer: {type(error).__name__}: {error}")
+        return False
+    shown = ", ".join(f"{d} at n = {n}" for n, d in built.threshold_depths.items())
+    if not built.constant_depth:
+        verdict.notes.append(f"the compiler's construction ({built.name}) is not constant-depth here: "
+                             f"threshold depth {shown}")
+        return False
+    if not built.max_relative_error <= CIRCUIT_TOLERANCE:
+        verdict.notes.append(f"the compiled circuit ({built.name}) differs from the reference by "
+                             f"{built.max_relative_error:.3g} (relative): not used as evidence")
+        return False
+    verdict.status = "constructed"
+    verdict.notes.append(f"constructed: {built.name}, threshold depth {shown} (measured), outputs equal the "
+                         f"reference to {built.max_relative_error:.1e} at n = {min(built.threshold_depths)}")
+    return True
+
+
+def _verdict_for(mixer: Recurrence, structure: Structure, seed: int) -> Verdict:
+    answers = eigenvalue_answers(mixer, seed)
+    return Verdict(mixer.name, "open", "", "", structure.kind, structure.nonlinear, structure.commutator_proof,
+                   answers.negative, answers.negative_evidence, answers.non_real, answers.non_real_evidence)
+
+
+def _attention_verdict(layer: AttentionLayer, seed: int) -> Verdict:
+    verdict = Verdict(layer.name, "open", "softmax attention", citations.ATTENTION, "attention", False,
+                      "an attention layer (its own spec kind)", None, "not applicable: no recurrence", None,
+                      "not applicable: no recurrence")
+    if _attach_construction(verdict, layer, seed):
+        verdict.verdict = "TC0"
+    else:
+        verdict.citation = "none: the Merrill-Sabharwal construction was not built for this layer"
+    return verdict
+
+
+def _nonlinear_verdict(verdict: Verdict, mixer: Recurrence, family: Family | None, seed: int,
+                       **verify_options) -> Verdict:
+    if all(entry == 0 for entry in mixer.A):
+        verdict.rule, verdict.citation = "nonlinear update that reads no earlier state (A = 0)", citations.MEMORYLESS
+        if _attach_construction(verdict, mixer, seed):
+            verdict.verdict = "TC0"
+        return verdict
+    witness, failure = construct_witness(mixer, family, seed, **verify_options)
+    if witness is not None:
+        verdict.verdict, verdict.rule, verdict.citation = "NC1-hard", "update wrapped in a nonlinearity", citations.NONLINEAR
+        verdict.witness, verdict.status = witness, "witnessed"
+        return verdict
+    verdict.rule = "nonlinear update, Thm 5.1 not realised"
+    verdict.citation = "none: Thm 5.1 (Illusion of State) needs the construction's dense update with free parameters"
+    verdict.searched.append(f"Thm 5.1 construction: {failure}")
+    verdict.notes.append("open: the update is nonlinear, but Thm 5.1's machine could not be realised in this layer's "
+                         f"own parameters ({failure}); the theorem says nothing about this layer, and no "
+                         "constant-depth construction is known to tc0lab for a nonlinear recurrence")
+    return verdict
 
 
 _TC0_RULES = {
     "fixed": ("A independent of the input", citations.FIXED),
     "diagonal": ("A(x) diagonal", citations.DIAGONAL),
-    "commuting": ("A(x) pairwise commuting", citations.COMMUTING),
+    "triangular": ("A(x) triangular after a permutation of the coordinates", citations.TRIANGULAR),
+    "commuting": ("A(x) pairwise commuting, diagonalised in one constant basis", citations.COMMUTING),
 }
+
+
+def _commuting_without_construction(verdict: Verdict, structure: Structure) -> Verdict:
+    if structure.up_to_rounding:
+        verdict.rule, verdict.citation = "A(x) commuting up to float rounding, not diagonalisable here", "none"
+        verdict.notes.append("open: the family commutes only up to the rounding of its float constants and no "
+                             "constant diagonalising basis was found; write its constants exactly to decide it")
+        return verdict
+    verdict.verdict, verdict.status = "TC0", "cited"
+    verdict.rule, verdict.citation = "A(x) pairwise commuting (simultaneously triangularisable)", \
+        citations.SIMULTANEOUS_TRIANGULAR
+    verdict.notes.append("cited, not constructed: the hypothesis (pairwise commutation) is proven by sympy, but "
+                         "A(x0) has repeated eigenvalues, so tc0lab found no constant basis and did not build the "
+                         "constant-depth circuit")
+    return verdict
+
+
+def _linear_verdict(verdict: Verdict, mixer: Recurrence, structure: Structure, seed: int, **verify_options) -> Verdict:
+    if structure.kind in _TC0_RULES:
+        verdict.rule, verdict.citation = _TC0_RULES[structure.kind]
+        if _attach_construction(verdict, mixer, seed):
+            verdict.verdict = "TC0"
+            return verdict
+        if structure.kind == "commuting":
+            return _commuting_without_construction(verdict, structure)
+        verdict.rule, verdict.citation = f"{verdict.rule}, not constructed", "none"
+        verdict.notes.append("open: the structure has a TC0 rule, but its circuit was not built (above)")
+        return verdict
+    witness, verdict.searched = find_witness(mixer, seed, **verify_options)
+    blocks = coordinate_blocks(mixer.A)
+    block = tuple(max(blocks, key=len))
+    if mixer.state_size <= 64:
+        verdict.transition_rank, verdict.block_size = generic_rank(mixer, block, seed), len(block)
+    if witness is not None:
+        verdict.verdict, verdict.rule = "NC1-hard", "non-commuting A(x) with a verified non-solvable witness"
+        verdict.citation, verdict.witness, verdict.status = citations.WITNESS, witness, "witnessed"
+        return verdict
+    verdict.rule = "non-commuting A(x), no verified witness"
+    verdict.citation = "none: the checker could not decide"
+    verdict.notes.append("open: the transitions do not commute and no witness was found by the search below; "
+                         "this is neither a proof of TC0 nor of NC1-hardness")
+    return verdict
 
 
 def check_recurrence(mixer: Mixer, family: Family | None = None, seed: int = 0, **verify_options) -> Verdict:
     """The verdict for one layer, decided from its matrices (never its name)."""
     if isinstance(mixer, AttentionLayer):
-        return _attention_verdict(mixer)
+        return _attention_verdict(mixer, seed)
     if not isinstance(mixer, Recurrence):
         raise SpecError(f"expected a Recurrence or AttentionLayer, got {type(mixer).__name__}")
     structure = analyze(mixer, seed)
-    sign = negative_eigenvalues(mixer, structure.kind, seed)
-    verdict = Verdict(mixer.name, "open", "", "", structure.kind, structure.nonlinear, structure.commutator_proof,
-                      sign.negative, sign.evidence)
+    verdict = _verdict_for(mixer, structure, seed)
     if structure.nonlinear:
-        verdict.negative_eigenvalues, verdict.eigenvalue_evidence = None, "not applicable: the update is nonlinear"
-        witness, failure = construct_witness(mixer, family, seed, **verify_options)
-        verdict.verdict, verdict.rule, verdict.citation = "NC1-hard", "update wrapped in a nonlinearity", citations.NONLINEAR
-        verdict.witness = witness
-        if witness is None:
-            verdict.notes.append(f"verdict by the theorem alone; no witness was run: {failure}")
-        return verdict
-    if structure.kind in _TC0_RULES:
-        verdict.verdict = "TC0"
-        verdict.rule, verdict.citation = _TC0_RULES[structure.kind]
-        return verdict
-    witness, failure = find_witness(mixer, seed, **verify_options)
-    block = tuple(max(coordinate_blocks(mixer.A), key=len))
-    verdict.transition_rank, verdict.block_size = generic_rank(mixer, block, seed), len(block)
-    if witness is not None:
-        verdict.verdict, verdict.rule = "NC1-hard", "non-commuting A(x) with a verified non-solvable witness"
-        verdict.citation, verdict.witness = citations.WITNESS, witness
-        return verdict
-    verdict.rule = "non-commuting A(x), no verified witness"
-    verdict.citation = "none: the checker could not decide"
-    verdict.notes.append(f"open: the transitions do not commute, and no witness was found ({failure}); "
-                         "this is neither a proof of TC0 nor of NC1-hardness")
-    return verdict
+        return _nonlinear_verdict(verdict, mixer, family, seed, **verify_options)
+    return _linear_verdict(verdict, mixer, structure, seed, **verify_options)
 
 
 WITNESS_WIDTH = (5, 5)  # d_model, d_state at which zoo layers are checked by default

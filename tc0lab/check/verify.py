@@ -1,34 +1,41 @@
 """Run a witness: does the one-layer model, with the found parameters, solve the word problem?
 
 A witness is a `Machine`: a recurrence with concrete parameter values, one input vector per
-generator token, optional start tokens read once, and the state coordinates to decode. A
-group element g is fed as its shortest word in the generator tokens, so reading g_1 ... g_n
-puts the model in state s(g_1 then ... then g_n) if the model tracks the group.
+generator token, and optional start tokens read once. A group element g is fed as its
+shortest word in the generator tokens, so reading g_1 ... g_n should leave the model in a
+state determined by the prefix product g_1 then ... then g_t.
 
-Decoding is a codebook, built by running the model: code[g] is the (decoded part of the)
-state after the start tokens and the word of g. The codebook must be injective (distinct
-elements, distinct states), and a state decodes to the expected element when it lies within
-a quarter of the codebook's minimum separation of code[expected] (so the expected element is
-the unique nearest one). The checks:
+What is decoded is the layer's OUTPUT y_t = C(x_t) h_t + D x_t (optionally passed through
+the block's position-wise map, `Machine.post`), never the raw state: a layer whose C cannot
+see the state (C = 0, or a row that every permutation leaves unchanged) is not a witness.
+The output after an element depends on the prefix product and on the last token read, so
+the codebook is keyed by (element, last token): code[e, tau] is the output after a word with
+product e whose last element's word ends in token tau. The codebook must separate elements
+(outputs of different elements never coincide), and an output decodes to the expected
+element when it lies within a quarter of the minimum separation of code[expected, tau]. The
+checks:
 
 - every word of group elements up to length L (L = 3 for S5: 120 + 120^2 + 120^3 words),
-  by levels of a prefix tree; states that are bitwise equal are run once (they are the same
-  input to a deterministic function), so coverage stays exhaustive;
+  by levels of a prefix tree; prefixes whose states agree to a thousandth of the decoding
+  tolerance are continued once (the transitions are exact only up to rounding);
 - 1,000 random words of length 64;
 - the batched runner used here against `spec.reference.run_recurrence` on a few token
   sequences, so that what is verified is the spec's own forward pass.
 
-Every step uses the spec's matrices A(x), B(x) x, C(x), D(x) evaluated numerically per token.
+Every step uses the spec's matrices A(x), B(x) x, C(x), D(x) evaluated numerically per token,
+on the whole state.
 """
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from tc0lab.spec.numeric import SparseMatrixFunction, parameter_symbols, parameter_values, point, transition_function, write_function
+from tc0lab.spec.numeric import (SparseMatrixFunction, parameter_symbols, parameter_values, point,
+                                 transition_function, write_function)
 from tc0lab.groups import close_under_composition
 from tc0lab.spec.functions import NUMPY
 from tc0lab.spec.recurrence import Recurrence
@@ -45,10 +52,10 @@ class Machine:
     values: dict  # {Symbol: float}
     tokens: np.ndarray  # (m, d): the input vector of each generator token
     start: np.ndarray  # (s, d): tokens read once before any word
-    coordinates: tuple[int, ...]  # the state coordinates that are run
-    # decoded value = readout @ state[coordinates]; None: the state itself. A readout lets a
-    # state carry more than the element (the Thm 5.1 machine also remembers the last token).
-    readout: np.ndarray | None = None
+    coordinates: tuple[int, ...]  # the state coordinates the transitions permute (reported only)
+    # the block's position-wise map after the mixer, (x rows (B, d), y rows (B, d_out)) -> rows;
+    # None: decode the mixer's output y itself
+    post: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 @dataclass
@@ -63,26 +70,33 @@ class Verification:
     reference_max_error: float = float("nan")
     failure: str | None = None
     tokens_per_element_max: int = 0
+    decoded: str = "the layer's output y = C(x) h + D x"
     extra: dict = field(default_factory=dict)
 
 
 class _Steps:
-    """Numeric per-token updates restricted to the decoded coordinates."""
+    """Numeric per-token updates of the whole state, and the outputs they produce."""
 
-    def __init__(self, machine: Machine, coordinates: tuple[int, ...]):
-        rec, index = machine.rec, np.array(coordinates)
-        all_tokens = np.concatenate([machine.tokens, machine.start]).reshape(-1, rec.d_in)
+    def __init__(self, machine: Machine):
+        rec = machine.rec
+        self.token_vectors = np.concatenate([machine.tokens, machine.start]).reshape(-1, rec.d_in)
+        symbols = rec.inputs + parameter_symbols(rec)
         A, b = transition_function(rec), write_function(rec)
+        C, D = SparseMatrixFunction(rec.C, symbols), SparseMatrixFunction(rec.D, symbols)
         parameters = parameter_values(rec, machine.values)
-        self.A = np.array([A(point(rec, x, parameters))[np.ix_(index, index)] for x in all_tokens])
-        self.b = np.array([b(point(rec, x, parameters))[index, 0] for x in all_tokens])
+        at = [point(rec, x, parameters) for x in self.token_vectors]
+        self.A = np.array([A(p) for p in at])
+        self.b = np.array([b(p)[:, 0] for p in at])
+        self.C = np.array([C(p) for p in at])
+        self.Dx = np.array([D(p) @ x for p, x in zip(at, self.token_vectors)])
         self.squash = NUMPY[rec.nonlinearity] if rec.nonlinearity else None
-        h0 = np.zeros(rec.state_size) if rec.h0 is None else np.array(
+        self.post = machine.post
+        self.h0 = np.zeros(rec.state_size) if rec.h0 is None else np.array(
             [complex(e.xreplace({s: machine.values[s] for s in e.free_symbols})) for e in rec.h0])
-        self.h0 = h0[index]
-        self.dtype = complex if np.iscomplexobj(self.A) or np.iscomplexobj(self.b) or np.any(np.imag(self.h0)) else float
+        arrays = (self.A, self.b, self.C, self.Dx, self.h0)
+        self.dtype = complex if any(np.iscomplexobj(a) and np.any(np.imag(a)) for a in arrays) else float
         if self.dtype is float:
-            self.h0 = np.real(self.h0)
+            self.A, self.b, self.C, self.Dx, self.h0 = (np.real(a) for a in arrays)
 
     def apply_one(self, states: np.ndarray, token: int) -> np.ndarray:
         """Every row reads the same token: h <- f(A_tok h + b_tok)."""
@@ -99,24 +113,37 @@ class _Steps:
             updated[rows] = states[rows] @ self.A[token].T + self.b[token]
         return updated if self.squash is None else self.squash(updated)
 
+    def output(self, states: np.ndarray, last_tokens: np.ndarray) -> np.ndarray:
+        """What the layer emits after each row's last token: y = C(x) h + D x (then the block's map)."""
+        y = np.einsum("bos,bs->bo", self.C[last_tokens], states) + self.Dx[last_tokens]
+        return y if self.post is None else self.post(self.token_vectors[last_tokens], y)
+
 
 def _shortest_words(table: np.ndarray, generator_ids: tuple[int, ...]) -> list[list[int]]:
-    """For every element, a shortest word in the generators (token indices), by BFS."""
+    """For every element, a shortest non-empty word in the generators (token indices), by BFS.
+
+    The identity gets a shortest non-empty word too (a generator to the power of its order),
+    so every fed element ends with a token read, and the output after it is keyed by that token.
+    """
     words: list[list[int] | None] = [None] * len(table)
     words[0] = []
     queue = deque([0])
+    identity_word: list[int] | None = None
     while queue:
         element = queue.popleft()
         for token, generator in enumerate(generator_ids):
             child = int(table[element, generator])
+            if child == 0 and identity_word is None:
+                identity_word = words[element] + [token]
             if words[child] is None:
                 words[child] = words[element] + [token]
                 queue.append(child)
+    words[0] = identity_word or []
     return words  # type: ignore[return-value]
 
 
 class _WordRunner:
-    """Feeds group elements (as token words) to batches of states."""
+    """Feeds group elements (as token words) to batches of states, and reads their outputs."""
 
     def __init__(self, steps: _Steps, words: list[list[int]]):
         self.steps = steps
@@ -124,6 +151,7 @@ class _WordRunner:
         self.padded = np.full((len(words), max(longest, 1)), -1, dtype=np.int64)
         for element, word in enumerate(words):
             self.padded[element, :len(word)] = word
+        self.last_token = np.array([word[-1] for word in words], dtype=np.int64)  # read last when fed
 
     def feed_one(self, states: np.ndarray, element: int) -> np.ndarray:
         """Every row reads the same element."""
@@ -141,6 +169,9 @@ class _WordRunner:
                 states[active] = self.steps.apply(states[active], tokens[active])
         return states
 
+    def output(self, states: np.ndarray, last_elements: np.ndarray) -> np.ndarray:
+        return self.steps.output(states, self.last_token[last_elements])
+
 
 def _start_state(steps: _Steps, machine: Machine, batch: int) -> np.ndarray:
     state = np.tile(steps.h0.astype(steps.dtype), (batch, 1))
@@ -149,18 +180,51 @@ def _start_state(steps: _Steps, machine: Machine, batch: int) -> np.ndarray:
     return state
 
 
-def _separation(codebook: np.ndarray) -> float:
-    gaps = np.max(np.abs(codebook[:, None, :] - codebook[None, :, :]), axis=-1)
-    np.fill_diagonal(gaps, np.inf)
-    return float(gaps.min()) if len(codebook) > 1 else float("inf")
+class _Codebook:
+    """code[e, tau]: the output after a word with product e whose last token is tau."""
+
+    def __init__(self, runner: _WordRunner, machine: Machine, table: np.ndarray, inverse: np.ndarray):
+        order = len(table)
+        self.slot = {int(tau): k for k, tau in enumerate(np.unique(runner.last_token))}
+        codes = []
+        for tau in self.slot:  # reach every e as (e g^-1) then g, where g's word ends in tau
+            g = int(np.flatnonzero(runner.last_token == tau)[0])
+            first = table[np.arange(order), inverse[g]]
+            states = runner.feed(runner.feed(_start_state(runner.steps, machine, order), first), np.full(order, g))
+            codes.append(runner.output(states, np.full(order, g)))
+        self.codes = np.stack(codes, axis=1)  # (order, slots, width)
+        self.separation = self._separation()
+
+    def _separation(self) -> float:
+        """The smallest distance between outputs of two different elements (max-norm)."""
+        order, slots, _ = self.codes.shape
+        flat = self.codes.reshape(order * slots, -1)
+        owner = np.repeat(np.arange(order), slots)
+        gaps = np.max(np.abs(flat[:, None, :] - flat[None, :, :]), axis=-1) if len(flat) <= 4000 else None
+        if gaps is None:
+            return _separation_by_rows(flat, owner)
+        gaps[owner[:, None] == owner[None, :]] = np.inf
+        return float(gaps.min()) if order > 1 else float("inf")
+
+    def expected(self, elements: np.ndarray, last_tokens: np.ndarray) -> np.ndarray:
+        return self.codes[elements, [self.slot[int(t)] for t in last_tokens]]
+
+
+def _separation_by_rows(flat: np.ndarray, owner: np.ndarray) -> float:
+    best = float("inf")
+    for i in range(len(flat)):
+        other = owner != owner[i]
+        if np.any(other):
+            best = min(best, float(np.max(np.abs(flat[other] - flat[i]), axis=-1).min()))
+    return best
 
 
 def verify_machine(machine: Machine, permutations: list[np.ndarray], random_words: int = 1000,
                    random_length: int = 64, max_exhaustive_length: int = 3, seed: int = 0,
                    max_order: int = 5040) -> Verification:
-    """Check that `machine` computes the word problem of the group the permutations generate."""
+    """Check that `machine`'s outputs compute the word problem of the group the permutations generate."""
     # many small matrix products: BLAS threads only contend with each other on shared cores
-    with threadpool_limits(1):
+    with threadpool_limits(1), np.errstate(all="ignore"):
         return _verify(machine, permutations, random_words, random_length, max_exhaustive_length, seed, max_order)
 
 
@@ -169,100 +233,120 @@ def _verify(machine, permutations, random_words, random_length, max_exhaustive_l
     closure = close_under_composition(np.array(permutations), degree, max_order,
                                       lambda size: ValueError(f"the witness group has more than {size} elements"))
     table, order = closure.table, len(closure.table)
+    inverse = np.argmin(table, axis=1)  # table[a, inverse[a]] = identity = 0
     words = _shortest_words(table, closure.generator_ids)
-    steps = _Steps(machine, machine.coordinates)
+    steps = _Steps(machine)
     runner = _WordRunner(steps, words)
-    decode = (lambda states: states) if machine.readout is None else (lambda states: states @ machine.readout.T)
-    codebook = decode(runner.feed(_start_state(steps, machine, order), np.arange(order)))
     result = Verification(False, tokens_per_element_max=max(len(w) for w in words))
-    result.codebook_separation = _separation(codebook)
+    if machine.post is not None:
+        result.decoded = "the block's output: the mixer's y = C(x) h + D x through the block's position-wise map"
+    codebook = _Codebook(runner, machine, table, inverse)
+    result.codebook_separation = codebook.separation
+    if not np.isfinite(codebook.codes).all():
+        result.failure = "the layer's outputs are not finite on the witness's tokens"
+        return result
     if not result.codebook_separation > 1e-6:
-        result.failure = "two group elements lead to the same state (the codebook is not injective)"
+        result.failure = ("two group elements lead to the same output (the output does not determine the element; "
+                          f"smallest separation {result.codebook_separation:.3g})")
         return result
     tolerance = min(result.codebook_separation / 4, 1e-6)
 
-    def check(states: np.ndarray, expected: np.ndarray, what: str) -> bool:
-        deviation = float(np.max(np.abs(decode(states) - codebook[expected]))) if len(states) else 0.0
+    def check(states: np.ndarray, expected: np.ndarray, last: np.ndarray, what: str) -> bool:
+        if not len(states):
+            return True
+        outputs = runner.output(states, last)
+        deviation = float(np.max(np.abs(outputs - codebook.expected(expected, runner.last_token[last]))))
         result.max_deviation = max(result.max_deviation, deviation)
-        if deviation > tolerance:
-            result.failure = f"{what}: a state is {deviation:.3g} away from its element's code (tolerance {tolerance:.3g})"
-        return deviation <= tolerance
+        if not deviation <= tolerance:
+            result.failure = (f"{what}: an output is {deviation:.3g} away from its element's code "
+                              f"(tolerance {tolerance:.3g})")
+            return False
+        return True
 
-    start_states = runner.feed(_start_state(steps, machine, order), np.arange(order))
-    if not _exhaustive(runner, start_states, table, max_exhaustive_length, check, result):
+    merge = tolerance * 1e-3
+    result.extra["merged_prefix_states_within"] = merge
+    if not _exhaustive(runner, machine, table, max_exhaustive_length, check, result, merge):
         return result
-    if not _random(runner, steps, machine, table, random_words, random_length, seed, check, result):
+    if not _random(runner, machine, table, random_words, random_length, seed, check, result):
         return result
-    result.reference_max_error = _reference_agreement(machine, words, order, seed)
-    if not result.reference_max_error <= 1e-9 * max(1.0, float(np.max(np.abs(codebook)))):
+    result.reference_max_error = _reference_agreement(machine, steps, words, order, seed)
+    if not result.reference_max_error <= 1e-9 * max(1.0, float(np.max(np.abs(codebook.codes)))):
         result.failure = f"the batched runner disagrees with spec.reference by {result.reference_max_error:.3g}"
         return result
     result.verified = True
     return result
 
 
-def _exhaustive(runner, first_states, table, max_length, check, result) -> bool:
-    """Every word up to the largest length L <= max_length with order^L words in budget."""
+def _exhaustive(runner, machine, table, max_length, check, result, merge: float) -> bool:
+    """Every word up to the largest length L <= max_length with order^L words in budget.
+
+    Prefixes whose states agree on the grid of spacing `merge` are continued once: the
+    witness's transitions are exact only up to rounding, so bitwise equality would keep all
+    order^2 prefixes apart. `merge` is a thousandth of the decoding tolerance, and the
+    random long words are run without any merging.
+    """
     order = len(table)
-    frontier_states, frontier_elements = first_states, np.arange(order)
+    elements = np.arange(order)
+    frontier_states = runner.feed(_start_state(runner.steps, machine, order), elements)
+    frontier_elements, frontier_last = elements, elements
+    if not check(frontier_states, frontier_elements, frontier_last, "a word of length 1"):
+        return False
     result.words_exhaustive, result.exhaustive_max_length = order, 1
     for length in range(2, max_length + 1):
         if result.words_exhaustive + order ** length > MAX_EXHAUSTIVE_WORDS:
             break
-        next_states, next_elements = [], []
+        next_states, next_elements, next_last = [], [], []
         for element in range(order):
             states = runner.feed_one(frontier_states, element)
             expected = table[frontier_elements, element]
-            if not check(states, expected, f"a word of length {length}"):
+            last = np.full(len(states), element)
+            if not check(states, expected, last, f"a word of length {length}"):
                 return False
             next_states.append(states)
             next_elements.append(expected)
+            next_last.append(last)
         result.words_exhaustive += order ** length
         result.exhaustive_max_length = length
         if length == max_length:
             break
-        states, elements = np.concatenate(next_states), np.concatenate(next_elements)
-        _, keep = np.unique(_row_keys(states), return_index=True)  # bitwise-equal states run once
-        frontier_states, frontier_elements = states[keep], elements[keep]
+        states, expected, last = np.concatenate(next_states), np.concatenate(next_elements), np.concatenate(next_last)
+        _, keep = np.unique(_row_keys(states, merge), return_index=True)  # states this close run once
+        frontier_states, frontier_elements, frontier_last = states[keep], expected[keep], last[keep]
     return True
 
 
-def _row_keys(states: np.ndarray) -> np.ndarray:
-    """One opaque byte-string key per row (fast bitwise-equality dedup)."""
-    rows = np.ascontiguousarray(states)
+def _row_keys(states: np.ndarray, merge: float) -> np.ndarray:
+    """One opaque byte-string key per row: the state rounded to the grid of spacing `merge`."""
+    grid = np.round(states / merge)
+    rows = np.ascontiguousarray(np.concatenate([grid.real, grid.imag], axis=1) if np.iscomplexobj(grid) else grid)
     return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).reshape(-1)
 
 
-def _random(runner, steps, machine, table, count, length, seed, check, result) -> bool:
+def _random(runner, machine, table, count, length, seed, check, result) -> bool:
     order = len(table)
     rng = np.random.default_rng(seed)
     words = rng.integers(0, order, size=(count, length))
-    states = _start_state(steps, machine, count)
+    states = _start_state(runner.steps, machine, count)
     prefix = np.zeros(count, dtype=np.int64)
     for t in range(length):
         states = runner.feed(states, words[:, t])
         prefix = table[prefix, words[:, t]]
-        if not check(states, prefix, f"a random word of length {length}"):
+        if not check(states, prefix, words[:, t], f"a random word of length {length}"):
             return False
     result.words_random, result.random_length = count, length
     return True
 
 
-def _reference_agreement(machine: Machine, words: list[list[int]], order: int, seed: int) -> float:
-    """Max |y - y_reference| over one random token sequence, full state, outputs y."""
+def _reference_agreement(machine: Machine, steps: _Steps, words: list[list[int]], order: int, seed: int) -> float:
+    """Max |y - y_reference| over one random token sequence: the runner's outputs against the spec's."""
     rec = machine.rec
     rng = np.random.default_rng(seed + 1)
-    token_ids = [i for element in rng.integers(0, order, size=4) for i in words[element]]
-    inputs = np.concatenate([machine.start.reshape(-1, rec.d_in), machine.tokens[token_ids].reshape(-1, rec.d_in)])
-    expected = run_recurrence(rec, machine.values, inputs)
-    full = Machine(rec, machine.values, inputs, np.zeros((0, rec.d_in)), tuple(range(rec.state_size)))
-    steps = _Steps(full, full.coordinates)
-    symbols = rec.inputs + parameter_symbols(rec)
-    C, D = SparseMatrixFunction(rec.C, symbols), SparseMatrixFunction(rec.D, symbols)
+    start_ids = list(range(len(machine.tokens), len(machine.tokens) + len(machine.start)))
+    token_ids = start_ids + [i for element in rng.integers(0, order, size=4) for i in words[element]]
+    expected = run_recurrence(rec, machine.values, steps.token_vectors[token_ids])
     state, outputs = steps.h0.astype(steps.dtype)[None, :], []
-    parameters = parameter_values(rec, machine.values)
-    for index, x in enumerate(inputs):
-        state = steps.apply(state, np.array([index]))
-        at = point(rec, x, parameters)
-        outputs.append(C(at) @ state[0] + D(at) @ x)
-    return float(np.max(np.abs(np.array(outputs) - expected)))
+    for token in token_ids:
+        state = steps.apply_one(state, token)
+        y = np.einsum("os,s->o", steps.C[token], state[0]) + steps.Dx[token]
+        outputs.append(y)
+    return float(np.max(np.abs(np.array(outputs) - expected))) if outputs else 0.0

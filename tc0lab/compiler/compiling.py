@@ -40,6 +40,9 @@ CONSTRUCTIONS = {
     "softmax-attention": (None, "softmax attention: Merrill-Sabharwal constant-depth construction"),
 }
 
+# the constructions whose threshold depth is constant in n
+CONSTANT_DEPTH_CONSTRUCTIONS = frozenset({"lti-kernel", "diagonal-decay", "softmax-attention"})
+
 
 @functools.lru_cache(maxsize=256)
 def construction_for(mixer: Mixer) -> str:

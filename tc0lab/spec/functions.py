@@ -7,7 +7,8 @@ each function name to its numpy implementation; the circuit evaluator and the nu
 reference both use it, so they agree by construction on what each name means.
 
 The custom functions carry sympy assumptions (e.g. sigmoid is positive), which the
-compiler uses to pick sound constructions (log-space products need positive factors).
+compiler uses to pick sound constructions (log-space products need positive factors), and
+their derivatives (`fdiff`), which the witness solver's exact Jacobian uses.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ class softplus(sympy.Function):
     def _eval_is_real(self):
         return self.args[0].is_extended_real
 
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
     def _numpycode(self, printer):
         return f"numpy.logaddexp(0, {printer._print(self.args[0])})"
 
@@ -39,6 +43,9 @@ class sigmoid(sympy.Function):
     def _eval_is_real(self):
         return self.args[0].is_extended_real
 
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0]) * sigmoid(-self.args[0])
+
     def _numpycode(self, printer):
         return f"(1 / (1 + numpy.exp(-({printer._print(self.args[0])}))))"
 
@@ -48,6 +55,10 @@ class silu(sympy.Function):
 
     def _eval_is_real(self):
         return self.args[0].is_extended_real
+
+    def fdiff(self, argindex=1):
+        z = self.args[0]
+        return sigmoid(z) + z * sigmoid(z) * sigmoid(-z)
 
     def _numpycode(self, printer):
         arg = printer._print(self.args[0])
@@ -69,6 +80,9 @@ class rsqrt(sympy.Function):
 
     def _eval_is_positive(self):
         return True if self.args[0].is_positive else None
+
+    def fdiff(self, argindex=1):
+        return -rsqrt(self.args[0]) ** 3 / 2
 
     def _numpycode(self, printer):
         return f"(1 / numpy.sqrt({printer._print(self.args[0])}))"

@@ -61,6 +61,43 @@ def _bind(param_arrays: ParamArrays, arrays: Mapping[str, np.ndarray]) -> dict:
     return values
 
 
+NON_FINITE = (sympy.nan, sympy.oo, -sympy.oo, sympy.zoo)
+
+
+def _non_finite(label: str, exprs) -> list[str]:
+    """A problem for every entry of `label` that holds NaN, an infinity or complex infinity."""
+    bad = [str(e) for e in exprs if sympy.sympify(e).has(*NON_FINITE)]
+    return [f"{label} has non-finite entries (NaN or infinity), e.g. {bad[0]}"] if bad else []
+
+
+def _input_problems(inputs, parameters: set) -> list[str]:
+    """Inputs must be distinct sympy Symbols, none of them also a parameter."""
+    if not all(isinstance(s, sympy.Symbol) for s in inputs):
+        return ["inputs must be sympy Symbols"]
+    problems = []
+    if len(set(inputs)) != len(inputs):
+        repeated = sorted({str(s) for s in inputs if list(inputs).count(s) > 1})
+        problems.append(f"inputs repeat a symbol: {', '.join(repeated)}")
+    both = sorted(map(str, set(inputs) & parameters))
+    if both:
+        problems.append(f"symbols declared both as inputs and as parameters: {', '.join(both)}")
+    return problems
+
+
+def param_array_problems(param_arrays) -> list[str]:
+    """`param_arrays` must map names to numpy object arrays of sympy Symbols."""
+    if not isinstance(param_arrays, Mapping):
+        return [f"param_arrays must be a dict of name -> numpy array of symbols, got {type(param_arrays).__name__}"]
+    problems = []
+    for name, array in param_arrays.items():
+        if not isinstance(array, np.ndarray):
+            problems.append(f"param_arrays[{name!r}] must be a numpy array of symbols (e.g. symbol_array), "
+                            f"got {type(array).__name__}")
+        elif not all(isinstance(s, sympy.Symbol) for s in array.flat):
+            problems.append(f"param_arrays[{name!r}] must hold sympy Symbols only")
+    return problems
+
+
 def _undefined_symbols(exprs, allowed: set) -> set:
     free: set = set()
     for expr in exprs:
@@ -74,7 +111,8 @@ class _Mixer:
     kind = "mixer"
 
     def __post_init__(self) -> None:
-        problems = self.problems()
+        problems = param_array_problems(self.param_arrays)
+        problems = problems or _input_problems(self.inputs, self.parameters()) + self.problems()
         if problems:
             raise SpecError(f"invalid {self.kind} {self.name!r}: " + "; ".join(problems))
 
@@ -127,6 +165,9 @@ class Recurrence(_Mixer):
         if problems:
             return problems
         S, d = self.A.shape[0], len(self.inputs)
+        if S == 0 or d == 0:
+            problems.append(f"the state and the input need at least one coordinate, got state size {S} and "
+                            f"{d} inputs")
         if self.A.shape[0] != self.A.shape[1]:
             problems.append(f"A must be square, got {self.A.shape[0]}x{self.A.shape[1]}")
         if self.B.shape != (S, d):
@@ -137,8 +178,15 @@ class Recurrence(_Mixer):
             problems.append(f"D must be {self.C.shape[0]}x{d} (output x input), got {self.D.shape[0]}x{self.D.shape[1]}")
         if self.h0 is not None and self.h0.shape != (S, 1):
             problems.append(f"h0 must be {S}x1, got {self.h0.shape[0]}x{self.h0.shape[1]}")
-        if self.nonlinearity is not None and self.nonlinearity not in NAME_TO_SYMPY:
-            problems.append(f"unknown nonlinearity {self.nonlinearity!r}")
+        if self.nonlinearity == "identity":
+            problems.append("nonlinearity 'identity' is not a nonlinearity: leave nonlinearity=None for a linear update")
+        elif self.nonlinearity is not None and self.nonlinearity not in NAME_TO_SYMPY:
+            problems.append(f"unknown nonlinearity {self.nonlinearity!r}; known: "
+                            f"{', '.join(sorted(set(NAME_TO_SYMPY) - {'identity'}))}")
+        labelled = [("A", self.A), ("B", self.B), ("C", self.C), ("D", self.D), ("h0", self.h0)]
+        for label, matrix in labelled:
+            if matrix is not None:
+                problems += _non_finite(label, matrix)
         matrices = [self.A, self.B, self.C, self.D] + ([self.h0] if self.h0 is not None else [])
         undefined = _undefined_symbols([e for m in matrices for e in m], set(self.inputs) | self.parameters())
         if undefined:
@@ -169,6 +217,12 @@ class AttentionLayer(_Mixer):
 
     def problems(self) -> list[str]:
         problems = []
+        for label, vector in (("query", self.query), ("key", self.key), ("value", self.value)):
+            if not isinstance(vector, sympy.MatrixBase):
+                return [f"{label} must be a sympy Matrix, got {type(vector).__name__}"]
+            problems += _non_finite(label, vector)
+        if not (isinstance(self.scale, (int, float)) and np.isfinite(self.scale)):
+            problems.append(f"scale must be a finite number, got {self.scale!r}")
         if self.query.shape != self.key.shape or self.query.shape[1] != 1:
             problems.append(f"query and key must be column vectors of one size, got "
                             f"{self.query.shape} and {self.key.shape}")
@@ -244,6 +298,19 @@ class Block:
         return problems
 
 
+def _value_problems(values: Mapping) -> list[str]:
+    """Parameter values must be finite numbers."""
+    bad = []
+    for symbol, value in values.items():
+        try:
+            finite = bool(np.isfinite(complex(value)))
+        except (TypeError, ValueError):
+            finite = False
+        if not finite:
+            bad.append(f"{symbol} = {value!r}")
+    return [f"parameter values must be finite numbers: {', '.join(bad[:3])}"] if bad else []
+
+
 @dataclass(frozen=True, eq=False)
 class Stack:
     """L blocks with concrete parameter values per layer, plus optional positions.
@@ -270,6 +337,8 @@ class Stack:
             unbound = needed - set(self.values[index]) if index < len(self.values) else set()
             if unbound:
                 problems.append(f"layer {index + 1}: {len(unbound)} parameters have no value, e.g. {sorted(map(str, unbound))[0]}")
+            if index < len(self.values):
+                problems += [f"layer {index + 1}: {p}" for p in _value_problems(self.values[index])]
         if problems:
             raise SpecError("invalid stack: " + "; ".join(problems))
 
