@@ -19,22 +19,34 @@ Each answer is True, False or None (undecided), decided from the expressions:
   own error bound, `eigenvalue_tolerance`: by Bauer-Fike, a computed eigenvalue of a
   diagonalisable matrix A = V diag V^-1 is within cond(V) * |E| of an exact one for a
   perturbation E; LAPACK's backward error is |E| <= c * eps * |A|. A sample whose V is
-  singular (a defective matrix) decides nothing.
+  singular (a defective matrix) decides nothing. The entries of A(x) themselves carry the
+  rounding of their float evaluation, which cancellation can make much larger than
+  eps * |A|, and LAPACK's balancing can make the error of a tiny eigenvalue far larger than
+  the bound suggests (W diag(a) W^-1 with a ~ 1e-14 gave -9e-13). So a finding whose margin
+  is below CONFIRM_BELOW (relative) is re-decided at 40 significant digits: the entries and
+  the eigenvalues in mpmath.
 - None: neither a proof nor a point, said plainly with the number of samples.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+import sympy
+from threadpoolctl import threadpool_limits
 
-from tc0lab.spec.numeric import point, random_values, transition_function
+from tc0lab.spec.functions import mpmath_modules
+from tc0lab.spec.numeric import parameter_symbols, point, random_values, transition_function
 from tc0lab.spec.recurrence import Recurrence
 from tc0lab.spec.structure import triangular_order
 
 SCALES = (1.0, 3.0, 10.0)
 SAMPLES_PER_SCALE = 64
 BACKWARD_ERROR_FACTOR = 64.0  # c in |E| <= c * eps * |A| (generous for small dense matrices)
+CONFIRM_BELOW = 1e-6  # findings with a smaller margin (relative to |A|) are re-evaluated accurately
+ACCURATE_DIGITS = 40
+MAX_ACCURATE_SIZE = 32  # larger matrices: a small-margin finding is not confirmed (stays undecided)
 
 
 @dataclass(frozen=True)
@@ -49,8 +61,8 @@ def eigenvalue_tolerance(matrix: np.ndarray) -> tuple[np.ndarray, float]:
     """The eigenvalues of `matrix` and a bound on their error (inf for a defective matrix)."""
     eigenvalues, vectors = np.linalg.eig(matrix)
     with np.errstate(all="ignore"):
-        condition = np.linalg.cond(vectors)
-    norm = max(float(np.linalg.norm(matrix, 2)), np.finfo(float).tiny)
+        condition = np.linalg.cond(vectors, "fro")  # >= the 2-norm condition: a valid, cheaper bound
+    norm = max(float(np.linalg.norm(matrix)), np.finfo(float).tiny)  # Frobenius >= spectral
     bound = BACKWARD_ERROR_FACTOR * np.finfo(float).eps * norm * condition
     return eigenvalues, float(bound) if np.isfinite(bound) else float("inf")
 
@@ -82,39 +94,97 @@ def _shown(value: complex) -> str:
     return f"{value.real:.4g}" if value.imag == 0 else f"{value:.4g}"
 
 
+def _accurate_eigenvalues(rec: Recurrence, arguments: list[float]) -> np.ndarray:
+    """The eigenvalues of A(x), entries and eigenvalues computed at ACCURATE_DIGITS digits (mpmath)."""
+    import mpmath
+    function = _mpmath_transition(rec)
+    with mpmath.workdps(ACCURATE_DIGITS):
+        matrix = mpmath.matrix(function(*[mpmath.mpf(float(a)) for a in arguments]))
+        eigenvalues = mpmath.eig(matrix, left=False, right=False)
+        return np.array([complex(e) for e in eigenvalues])
+
+
+@functools.lru_cache(maxsize=16)
+def _mpmath_transition(rec: Recurrence):
+    return sympy.lambdify(list(rec.inputs + parameter_symbols(rec)), rec.A.tolist(), modules=mpmath_modules())
+
+
+def _findings(matrix: np.ndarray) -> tuple[complex | None, complex | None, float, float]:
+    """(most negative real eigenvalue, most non-real one, their margins relative to |A|, bound)."""
+    eigenvalues, tolerance = eigenvalue_tolerance(matrix)
+    scale = max(float(np.linalg.norm(matrix)), 1.0)
+    real = eigenvalues[np.abs(eigenvalues.imag) <= tolerance]
+    below = real[real.real < -tolerance]
+    off_axis = eigenvalues[np.abs(eigenvalues.imag) > tolerance]
+    negative = complex(below.real.min()) if len(below) else None
+    non_real = complex(off_axis[np.argmax(np.abs(off_axis.imag))]) if len(off_axis) else None
+    margins = (abs(negative.real) / scale if negative else 0.0, abs(non_real.imag) / scale if non_real else 0.0)
+    return negative, non_real, min(margins[0], margins[1]) if negative and non_real else max(margins), tolerance
+
+
+def _confirmed(rec: Recurrence, arguments: list[float], kind: int) -> tuple[complex | None, float]:
+    """Re-decide a finding at ACCURATE_DIGITS digits: the eigenvalue of that kind (or None), and the bound."""
+    if rec.state_size > MAX_ACCURATE_SIZE:
+        return None, float("inf")
+    try:
+        eigenvalues = _accurate_eigenvalues(rec, arguments)
+    except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
+        return None, float("inf")
+    bound = 10.0 ** (8 - ACCURATE_DIGITS) * max(1.0, float(np.max(np.abs(eigenvalues))))
+    if kind == 0:
+        real = eigenvalues[(np.abs(eigenvalues.imag) <= bound) & (eigenvalues.real < -bound)]
+        return (complex(real.real.min()) if len(real) else None), bound
+    off_axis = eigenvalues[np.abs(eigenvalues.imag) > bound]
+    return (complex(off_axis[np.argmax(np.abs(off_axis.imag))]) if len(off_axis) else None), bound
+
+
+def _samples_per_scale(rec: Recurrence) -> int:
+    """Fewer samples for large states (each is an eigendecomposition of the whole transition)."""
+    return SAMPLES_PER_SCALE if rec.state_size <= 64 else 4
+
+
 def _search(rec: Recurrence, want_negative: bool, want_non_real: bool, seed: int) -> tuple[str | None, str | None]:
     """Points where an eigenvalue is negative real / non-real by more than its error bound."""
     A, rng = transition_function(rec), np.random.default_rng(seed)
-    negative = non_real = None
+    found: list[str | None] = [None, None]
+    wanted = [want_negative, want_non_real]
+    labels = ("real eigenvalue", "eigenvalue")
     for scale in SCALES:
-        for _ in range(SAMPLES_PER_SCALE):
-            if not ((want_negative and negative is None) or (want_non_real and non_real is None)):
-                return negative, non_real
-            token = rng.normal(0.0, scale, size=rec.d_in)
+        for _ in range(_samples_per_scale(rec)):
+            if not any(w and f is None for w, f in zip(wanted, found)):
+                return found[0], found[1]
+            arguments = point(rec, rng.normal(0.0, scale, size=rec.d_in), random_values(rec, rng, scale))
             with np.errstate(all="ignore"):
-                matrix = A(point(rec, token, random_values(rec, rng, scale)))
+                matrix = A(arguments)
             if not np.all(np.isfinite(matrix)):
                 continue
-            eigenvalues, tolerance = eigenvalue_tolerance(matrix)
-            where = f"at a random point (inputs and parameters ~ N(0, {scale:g}^2); error bound {tolerance:.2g})"
-            real = eigenvalues[np.abs(eigenvalues.imag) <= tolerance]
-            below = real[real.real < -tolerance]
-            if want_negative and negative is None and len(below):
-                negative = f"real eigenvalue {_shown(complex(below.real.min()))} {where}"
-            off_axis = eigenvalues[np.abs(eigenvalues.imag) > tolerance]
-            if want_non_real and non_real is None and len(off_axis):
-                non_real = f"eigenvalue {_shown(complex(off_axis[np.argmax(np.abs(off_axis.imag))]))} {where}"
-    return negative, non_real
+            negative, non_real, margin, tolerance = _findings(matrix)
+            for kind, value in enumerate((negative, non_real)):
+                if value is None or not wanted[kind] or found[kind] is not None:
+                    continue
+                how = f"error bound {tolerance:.2g}"
+                if margin < CONFIRM_BELOW:
+                    value, tolerance = _confirmed(rec, arguments, kind)
+                    how = f"confirmed at {ACCURATE_DIGITS} digits (entries and eigenvalues), bound {tolerance:.2g}"
+                if value is not None:
+                    found[kind] = (f"{labels[kind]} {_shown(value)} at a random point (inputs and parameters ~ "
+                                   f"N(0, {scale:g}^2); {how})")
+    return found[0], found[1]
 
 
 def eigenvalue_answers(rec: Recurrence, seed: int = 0) -> EigenvalueAnswers:
     """Both eigenvalue answers for a linear recurrence (not applicable to a nonlinear update)."""
+    with threadpool_limits(1):  # many small eigenproblems: BLAS threads only contend
+        return _answers(rec, seed)
+
+
+def _answers(rec: Recurrence, seed: int) -> EigenvalueAnswers:
     if rec.nonlinearity is not None:
         text = "not applicable: the update is nonlinear"
         return EigenvalueAnswers(None, text, None, text)
     no_negative, no_non_real = _proofs(rec)
     negative, non_real = _search(rec, no_negative is None, no_non_real is None, seed)
-    samples = len(SCALES) * SAMPLES_PER_SCALE
+    samples = len(SCALES) * _samples_per_scale(rec)
     undecided = (f"undecided: no proof, and no eigenvalue of that kind beyond its error bound in {samples} "
                  "random samples")
     return EigenvalueAnswers(

@@ -53,15 +53,37 @@ def as_permutation(matrix: np.ndarray, tolerance: float = 1e-9) -> np.ndarray | 
     return np.argmax(rounded, axis=0)
 
 
-def _key(matrix: np.ndarray) -> bytes:
-    return np.round(matrix / AGREEMENT).astype(np.int64).tobytes()
+class _NearSet:
+    """Points (matrices or vectors, flattened) identified when they agree to AGREEMENT in max-norm.
+
+    A lookup compares with every stored point (vectorised): rounding to a grid would split
+    a point whose computed copies straddle a grid line.
+    """
+
+    def __init__(self, width: int, dtype, capacity: int):
+        self.points = np.empty((capacity, width), dtype=dtype)
+        self.size = 0
+
+    def find(self, point: np.ndarray) -> int | None:
+        if not self.size:
+            return None
+        distances = np.max(np.abs(self.points[:self.size] - point.ravel()), axis=1)
+        index = int(np.argmin(distances))
+        return index if distances[index] <= AGREEMENT else None
+
+    def add(self, point: np.ndarray) -> int:
+        self.points[self.size] = point.ravel()
+        self.size += 1
+        return self.size - 1
 
 
 def close_matrix_group(generators: list[np.ndarray], max_elements: int = MAX_ELEMENTS) -> list[np.ndarray] | None:
     """Every element of the group the (invertible) generators generate, or None past max_elements."""
     size = generators[0].shape[0]
-    identity = np.eye(size, dtype=generators[0].dtype)
-    elements, seen = [identity], {_key(identity)}
+    dtype = np.result_type(*generators)
+    identity = np.eye(size, dtype=dtype)
+    elements, seen = [identity], _NearSet(size * size, dtype, max_elements + 1)
+    seen.add(identity)
     queue = deque([identity])
     while queue:
         current = queue.popleft()
@@ -69,11 +91,10 @@ def close_matrix_group(generators: list[np.ndarray], max_elements: int = MAX_ELE
             child = generator @ current
             if not np.all(np.isfinite(child)) or np.max(np.abs(child)) > 1e6:
                 return None  # entries grow: not a finite group
-            key = _key(child)
-            if key not in seen:
+            if seen.find(child) is None:
                 if len(elements) >= max_elements:
                     return None
-                seen.add(key)
+                seen.add(child)
                 elements.append(child)
                 queue.append(child)
     return elements
@@ -82,12 +103,14 @@ def close_matrix_group(generators: list[np.ndarray], max_elements: int = MAX_ELE
 def _orbit_action(generators: list[np.ndarray], elements: list[np.ndarray], seed: int) -> list[np.ndarray] | None:
     vector = np.random.default_rng(seed).normal(size=generators[0].shape[0])
     orbit = np.array([element @ vector for element in elements])
-    index = {_key(point): i for i, point in enumerate(orbit)}
-    if len(index) != len(elements):
-        return None  # the vector was not generic
+    points = _NearSet(len(vector), orbit.dtype, len(orbit))
+    for point in orbit:
+        if points.find(point) is not None:
+            return None  # the vector was not generic: two elements move it to one point
+        points.add(point)
     maps = []
     for generator in generators:
-        images = [index.get(_key(generator @ point)) for point in orbit]
+        images = [points.find(generator @ point) for point in orbit]
         if any(image is None for image in images):
             return None
         maps.append(np.array(images, dtype=np.int64))

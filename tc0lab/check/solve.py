@@ -22,6 +22,7 @@ solve stalled. The result reports the residual so callers can state how exact it
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -96,6 +97,12 @@ class _Jacobian:
         return jacobian
 
 
+@functools.lru_cache(maxsize=32)
+def _exact_jacobian(exprs: tuple, free: tuple) -> _Jacobian:
+    """One exact Jacobian per equation system (restarts from other random starts reuse it)."""
+    return _Jacobian(list(exprs), list(free))
+
+
 def _levenberg_marquardt(residual, jacobian_of, start: np.ndarray, max_iterations: int, tolerance: float):
     theta = start.copy()
     r = residual(theta)
@@ -155,7 +162,8 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
     theta, r, iterations = _levenberg_marquardt(residual, _Jacobian(exprs, free, exact=False),
                                                 np.array([values[s] for s in free]), max_iterations, tolerance)
     if np.max(np.abs(r)) > EXACT_ABOVE:
-        theta, r, more = _levenberg_marquardt(residual, _Jacobian(exprs, free), theta, max_iterations, tolerance)
+        theta, r, more = _levenberg_marquardt(residual, _exact_jacobian(tuple(exprs), tuple(free)), theta,
+                                              max_iterations, tolerance)
         iterations += more
     values.update({s: float(v) for s, v in zip(free, theta)})
     return Solution(values, float(np.max(np.abs(r))), iterations)

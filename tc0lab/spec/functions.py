@@ -128,6 +128,19 @@ def apply(name: str, expr: sympy.Expr) -> sympy.Expr:
     return NAME_TO_SYMPY[name](expr)
 
 
+def mpmath_modules() -> list:
+    """Modules for sympy.lambdify that evaluate every spec function in mpmath (high precision)."""
+    import mpmath
+
+    def sigmoid_mp(z):
+        return 1 / (1 + mpmath.exp(-z))
+
+    custom = {"softplus": lambda z: mpmath.log(1 + mpmath.exp(z)), "sigmoid": sigmoid_mp,
+              "silu": lambda z: z * sigmoid_mp(z), "relu": lambda z: z if mpmath.re(z) > 0 else 0 * z,
+              "rsqrt": lambda z: 1 / mpmath.sqrt(z), "sign": mpmath.sign}
+    return [custom, "mpmath"]
+
+
 def lambdify_modules() -> list:
     """Modules for sympy.lambdify so that custom functions evaluate with numpy."""
     custom = {"softplus": NUMPY["softplus"], "sigmoid": NUMPY["sigmoid"],
