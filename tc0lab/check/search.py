@@ -37,6 +37,7 @@ from tc0lab.spec.recurrence import Recurrence
 
 SMALLEST_BLOCK = 2  # a finite non-solvable matrix group needs at least 2 dimensions (complex) / 3 (real)
 MAX_SEARCH_STATE = 64  # larger states: the search is refused (say so, and check a narrower width)
+START_SCALES = (0.3, 1.0)  # solver starts alternate: small parameters keep gates out of saturation
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,7 +134,7 @@ def _start_equations(rec: Recurrence, block: tuple[int, ...], token_index: int):
     return [(write[row].xreplace(substitution), float(value)) for row, value in zip(block, direction)]
 
 
-def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog, restarts: int = 2) -> Candidate | None:
+def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog, restarts: int = 4) -> Candidate | None:
     rank = generic_rank(rec, block, seed)
     free = {i: _write_free(rec, block, _basis(rec.d_in, i), seed) for i in range(rec.d_in)}
     preferred = sorted(range(rec.d_in), key=lambda i: not free[i])
@@ -168,11 +169,12 @@ def _solve_targets(rec, block, seed, restarts, equations, chosen, starts, target
     """Solve one target set from a few random starts; the candidate or None (logged)."""
     best = float("inf")
     for restart in range(restarts):
-        start = random_values(rec, np.random.default_rng(seed + 1000 * (restart + 1)))
+        start = random_values(rec, np.random.default_rng(seed + 1000 * (restart + 1)), START_SCALES[restart % 2])
         solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start)
         best = min(best, solution.residual)
         if solution.residual > 1e-9:
             continue
+        iterations = solution.iterations
         if starts:  # then the start write, moving only parameters the witness leaves free
             used = set().union(*(sympy.sympify(e).free_symbols for e, _ in equations))
             unused = sorted(rec.parameters() - used, key=by_name)
@@ -190,7 +192,7 @@ def _solve_targets(rec, block, seed, restarts, equations, chosen, starts, target
         deviation = max(float(np.max(np.abs(m - t))) for m, t in zip(matrices, targets))
         return Candidate(solution.values, tuple(chosen), block, starts, action,
                          f"solved A(e_i)[R, R] = T_i for the parameters ({description}; "
-                         f"{solution.iterations} Levenberg-Marquardt iterations)", deviation)
+                         f"{iterations} Levenberg-Marquardt iterations)", deviation)
     log.add(f"targeted, {description}: no exact solution from {restarts} random starts (best residual {best:.2g})")
     return None
 

@@ -56,6 +56,7 @@ class Witness:
     solvable: bool
     generators: list[str]  # each token's permutation, in cycle notation on the action's points
     action_on: str  # the points those permutations act on
+    maps: list[list[int]]  # the same permutations as array forms (image of each point)
     inputs: list[list[float]]  # the input vector of each generator token
     start_inputs: list[list[float]]  # tokens read once before any word
     coordinates: list[int]
@@ -121,7 +122,8 @@ def _witness(rec: Recurrence, machine: Machine, action: Action, method: str, dev
              check: Verification) -> Witness:
     name, order, solvable = group_name(action)
     verification = {k: v for k, v in check.__dict__.items() if k != "extra"} | check.extra
-    return Witness(name, order, solvable, [cycles(m) for m in action.maps], action.on, machine.tokens.tolist(),
+    return Witness(name, order, solvable, [cycles(m) for m in action.maps], action.on,
+                   [list(map(int, m)) for m in action.maps], machine.tokens.tolist(),
                    machine.start.tolist(), list(machine.coordinates), rec.d_in, rec.state_size, method,
                    float(deviation), check.verified, verification, machine)
 
