@@ -11,18 +11,32 @@ def _arch_names(arch: str) -> list[str]:
     return list(ARCHS) if arch == "all" else [arch]
 
 
+def _answer(value: bool | None) -> str:
+    return {True: "yes", False: "no"}.get(value, "undecided")
+
+
 def _verdict_text(v: dict) -> str:
-    lines = [f"{v['layer']}: {v['verdict']}  ({v['rule']})", f"  citation: {v['citation']}",
-             f"  structure: {v['structure']}; {v.get('evidence', '')}"]
-    if v.get("negative_eigenvalues") is not None:
-        lines.append(f"  negative eigenvalues: {'yes' if v['negative_eigenvalues'] else 'no'} ({v['eigenvalue_evidence']})")
+    lines = [f"{v['layer']}: {v['verdict']}  ({v['rule']}; {v.get('status', 'undecided')})",
+             f"  citation: {v['citation']}", f"  structure: {v['structure']}; {v.get('evidence', '')}"]
+    built = v.get("construction")
+    if built:
+        depths = ", ".join(f"{d} at n = {n}" for n, d in built["threshold_depths"].items())
+        lines.append(f"  circuit: {built['name']}, threshold depth {depths} (measured on the compiled circuit; "
+                     f"outputs equal the reference to {built['max_relative_error']:.1e})")
+    if not v.get("nonlinear") and v.get("structure") != "attention":
+        lines.append(f"  negative real eigenvalue: {_answer(v.get('negative_eigenvalues'))} ({v['eigenvalue_evidence']})")
+        lines.append(f"  non-real eigenvalue: {_answer(v.get('non_real_eigenvalues'))} "
+                     f"({v.get('non_real_evidence', 'not computed')})")
     witness = v.get("witness")
     if witness:
         lines.append(f"  witness: {witness['group']} (order {witness['group_order']}, solvable={witness['solvable']}), "
-                     f"verified={witness['verified']}: {witness['words_exhaustive']:,} words up to length "
+                     f"verified={witness['verified']} from {witness['verification']['decoded']}: "
+                     f"{witness['words_exhaustive']:,} words up to length "
                      f"{witness['verification']['exhaustive_max_length']} and {witness['words_random']:,} random words "
                      f"of length {witness['verification']['random_length']}; {witness['method']}")
     lines += [f"  note: {note}" for note in v.get("notes", [])]
+    if v.get("verdict") != "NC1-hard":
+        lines += [f"  searched: {line}" for line in v.get("searched", [])]
     return "\n".join(lines)
 
 
