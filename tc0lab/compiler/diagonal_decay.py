@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 from typing import Callable, Sequence
 
+import numpy as np
 import sympy
 
 from tc0lab.circuit import nodes as K
@@ -203,25 +204,63 @@ def _log_space_decays(builder, compilers, logs, layer, needs, tag="") -> DecayTa
 
 def product_decays(builder: CircuitBuilder, entry_rows: list[list[Node | None]], layer: int,
                    states: Sequence[int]) -> DecayMaker:
-    """Decay tables as 'prod' gates: decays[i][t][j] = prod_{k=j+1}^t a_k[states[i]] (shared between equal factors).
+    """Decay tables as 'prod' gates: decays[i][t][j] = prod_{k=j+1}^t a_k[states[i]].
 
-    entry_rows[t - 1][i] is the node of a_t[states[i]].
+    entry_rows[t - 1][i] is the node of a_t[states[i]]. States whose entries are the same
+    nodes share their gates, and so do cells whose factors are the same nodes (a constant
+    entry: one gate per length t - j).
     """
     def make(needs: list[list[bool]]) -> DecayTables:
         n = len(entry_rows)
-        shared: dict = {}
-        tables = []
-        for i, r in enumerate(states):
-            rows = [[None] * t for t in range(n + 1)]
-            for t in range(1, n + 1):
-                builder.at(layer, t)
-                for j in range(t):
-                    if needs[i][j]:
-                        factors = tuple(entry_rows[k - 1][i] for k in range(j + 1, t + 1))
-                        if factors not in shared:
-                            shared[factors] = builder.prod(list(factors), name=f"L{layer}.decay[t={t},j={j},r={r}]",
-                                                           role="decay")
-                        rows[t][j] = shared[factors]
-            tables.append(rows)
+        columns = builder.indices([list(row) for row in entry_rows]).T if n else np.zeros((len(states), 0), np.int64)
+        groups: dict[bytes, list[int]] = {}
+        for i in range(len(states)):
+            groups.setdefault(columns[i].tobytes(), []).append(i)
+        tables: DecayTables = [[] for _ in states]
+        for members in groups.values():
+            namer = {j: states[next(i for i in members if needs[i][j])] for j in range(n + 1)
+                     if any(needs[i][j] for i in members)}
+            column = columns[members[0]]
+            build = _distinct_factor_products if len(set(column.tolist())) == n else _shared_factor_products
+            rows = build(builder, column, namer, layer)
+            for i in members:
+                tables[i] = rows
         return tables
     return make
+
+
+def _distinct_factor_products(builder: CircuitBuilder, column: np.ndarray, namer: dict[int, int],
+                              layer: int) -> list[list]:
+    """One 'prod' per needed cell, added in bulk per length m = t - j (the factors are distinct nodes)."""
+    n = len(column)
+    rows: list[list] = [[None] * t for t in range(n + 1)]
+    for m in range(1, n + 1):
+        windows = np.lib.stride_tricks.sliding_window_view(column, m)  # row j: the factors a_{j+1} .. a_{j+m}
+        js = [j for j in range(n - m + 1) if j in namer]
+        if not js:
+            continue
+        handles = builder.at(layer, None).add_gates(
+            "prod", lambda m=m, js=js: [f"L{layer}.decay[t={j + m},j={j},r={namer[j]}]" for j in js],
+            windows[js], [j + m for j in js], "decay")
+        for j, handle in zip(js, handles):
+            rows[j + m][j] = handle
+    return rows
+
+
+def _shared_factor_products(builder: CircuitBuilder, column: np.ndarray, namer: dict[int, int],
+                            layer: int) -> list[list]:
+    """One 'prod' per distinct tuple of factors (a node repeats in the column, e.g. a constant entry)."""
+    n = len(column)
+    entries = column.tolist()
+    shared: dict = {}
+    rows: list[list] = [[None] * t for t in range(n + 1)]
+    for t in range(1, n + 1):
+        builder.at(layer, t)
+        for j in range(t):
+            if j in namer:
+                factors = tuple(entries[j:t])
+                if factors not in shared:
+                    shared[factors] = builder.prod(list(factors), name=f"L{layer}.decay[t={t},j={j},r={namer[j]}]",
+                                                   role="decay")
+                rows[t][j] = shared[factors]
+    return rows
