@@ -11,6 +11,7 @@ import pytest
 import sympy
 from hypothesis import given, settings, strategies as st
 
+from tc0lab.circuit.measure import measure
 from tc0lab.compiler import compiling
 from tc0lab.compiler import CONSTANT_DEPTH_CONSTRUCTIONS, CONSTRUCTIONS, choose_construction, compile_stack
 from tc0lab.compiler.diagonalised import diagonalising_basis, exact_discriminant
@@ -74,7 +75,12 @@ LAYERS = {
     "rotation-two-blocks": (lambda: layer("two-blocks", sympy.diag(rotation_block(w[0] * x[0], sigmoid(w[1] * x[1])),
                                                                    rotation_block(w[2] * x[1], sigmoid(w[3] * x[0])))),
                             "diagonalised"),
+    "rotation-and-decay": (lambda: layer("rotation-and-decay", sympy.diag(rotation_block(w[0] * x[0], 0.9),
+                                                                          sigmoid(w[1] * x[1]))), "diagonalised"),
     "conjugated-integer-W": (lambda: conjugated(INTEGER_W), "diagonalised"),
+    "diagonal-with-zero-entry": (lambda: layer("half-memoryless", sympy.diag(2 * sigmoid(w[0] * x[0]) - 1, 0),
+                                               h0=sympy.Matrix([1, 1])), "diagonal-decay"),
+    "constant-triangular": (lambda: layer("constant-diagonal", sympy.Matrix([[0.9, x[0]], [0, -0.5]])), "triangular"),
     "shear": (shear, "triangular"),
     "upper-triangular": (lambda: layer("upper", upper_triangular()), "triangular"),
     "permuted-triangular": (lambda: layer("permuted", PERMUTATION * upper_triangular() * PERMUTATION.T), "triangular"),
@@ -124,6 +130,13 @@ def test_circuit_equals_reference(case):
 @given(case=st.sampled_from(sorted(LAYERS)), seed=st.integers(0, 10_000), n=st.integers(1, 12))
 def test_circuit_equals_reference_at_random_values_and_inputs(case, seed, n):
     assert agrees_with_reference(LAYERS[case][0](), n, seed) <= 1e-9
+
+
+@pytest.mark.parametrize("case", ["rotation-h0-input-C", "permuted-triangular", "positive-triangular-h0",
+                                  "memoryless-tanh", "diagonal-with-zero-entry"])
+def test_builder_tallies_equal_the_networkx_measurement(case):
+    compiled = compile_stack(LAYERS[case][0](), n=7, seed=3)
+    assert compiled.measure(10) == measure(compiled.graph, 10)
 
 
 def test_two_layers_each_get_their_own_eigenbasis():
