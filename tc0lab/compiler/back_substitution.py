@@ -20,8 +20,8 @@ triangular matrices sums over monotone index paths) organised level by level.
 from __future__ import annotations
 
 from tc0lab.circuit.build import CircuitBuilder, Node
-from tc0lab.compiler.diagonal_decay import (decay_expressions, decay_sums, diagonal_entries, initial_state_nodes,
-                                            log_coefficients, memoryless_state, sympy_decays)
+from tc0lab.compiler.diagonal_decay import (decay_expressions, diagonal_entries, initial_state_nodes, log_coefficients,
+                                            recurrence_columns, sympy_decays)
 from tc0lab.compiler.expr_to_gates import TokenColumns
 from tc0lab.compiler.recurrence_terms import BoundRecurrence, output_rows, token_nodes, token_program
 from tc0lab.spec.structure import triangular_order
@@ -55,18 +55,13 @@ def compile_triangular(builder: CircuitBuilder, bound: BoundRecurrence, z: list[
     h0 = initial_state_nodes(builder, bound.h0, layer) or [None] * S
     h_columns: dict[int, list[Node]] = {}  # coordinate -> its node at t = 1..n
     for index, group in enumerate(levels):
-        v = {r: _inputs(builder, bound, compilers, us, h0, h_columns, r, layer) for r in group}
-        for r in group:
-            if bound.A[r, r] == 0:
-                h_columns[r] = [memoryless_state(compilers, node) for node in v[r]]
-        states = decaying[index]
-        if not states:
-            continue
-        entries = diagonal_entries(bound, states)
+        v = [_inputs(builder, bound, compilers, us, h0, h_columns, r, layer) for r in group]
+        entries = diagonal_entries(bound, decaying[index])
         tag = f",lv={index}" if log_coefficients(entries) else ""
-        rows = decay_sums(builder, layer, [[v[r][t] for r in states] for t in range(n)], [h0[r] for r in states],
-                          sympy_decays(builder, compilers, entries, layer, states, tag), states, compilers)
-        h_columns.update(zip(states, map(list, zip(*rows))))
+        columns = recurrence_columns(builder, layer, [list(row) for row in zip(*v)], [h0[r] for r in group], group,
+                                     [bound.A[r, r] != 0 for r in group],
+                                     sympy_decays(builder, compilers, entries, layer, decaying[index], tag), compilers)
+        h_columns.update(zip(group, columns))
     h_rows = [[h_columns[r][t] for r in range(S)] for t in range(n)]
     return output_rows(builder, compilers, bound, h_rows, layer)
 

@@ -86,24 +86,32 @@ def initial_state_nodes(builder: CircuitBuilder, h0, layer: int, label: str = "h
 def compile_diagonal(builder: CircuitBuilder, bound: BoundRecurrence, z: list[list[str]], layer: int) -> list[list[str]]:
     """Outputs (n rows of d_out nodes) of a linear recurrence with diagonal A(x)."""
     S = bound.state_size
-    decaying = [r for r in range(S) if bound.A[r, r] != 0]
+    memory = [bound.A[r, r] != 0 for r in range(S)]
+    decaying = [r for r in range(S) if memory[r]]
     entries = diagonal_entries(bound, decaying)
     logs = log_coefficients(entries)
     extra = decay_expressions(entries) if logs else ()
     compilers = token_nodes(builder, token_program(bound, layer, "uCD" if logs else "AuCD", extra), z)
-    us = compilers.rows(bound.u)
     h0 = initial_state_nodes(builder, bound.h0, layer) or [None] * S
-    h_columns = dict(zip(decaying, zip(*decay_sums(
-        builder, layer, [[row[r] for r in decaying] for row in us], [h0[r] for r in decaying],
-        sympy_decays(builder, compilers, entries, layer, decaying), decaying, compilers))))
-    h_rows = [[h_columns[r][t] if r in h_columns else memoryless_state(compilers, us[t][r]) for r in range(S)]
-              for t in range(len(z))]
-    return output_rows(builder, compilers, bound, h_rows, layer)
+    columns = recurrence_columns(builder, layer, compilers.rows(bound.u), h0, range(S), memory,
+                                 sympy_decays(builder, compilers, entries, layer, decaying), compilers)
+    return output_rows(builder, compilers, bound, [list(row) for row in zip(*columns)], layer)
 
 
-def memoryless_state(compilers: TokenColumns, v: Node | None) -> Node:
-    """h_t[r] when a[r] = 0: v_t[r] itself (0 when structurally absent)."""
-    return v if v is not None else compilers.const(0.0)
+def recurrence_columns(builder: CircuitBuilder, layer: int, v_rows: list[list[Node | None]], h0: list[Node | None],
+                       states: Sequence[int], memory: Sequence[bool], make_decays: DecayMaker,
+                       compilers: TokenColumns) -> list[list[Node]]:
+    """columns[i][t - 1] = h_t of the state labelled states[i]: its decay sum where memory[i] (a != 0),
+    v_t itself where not (a = 0: h_t = v_t, 0 when v is structurally absent).
+
+    `make_decays` serves the states with memory, in order.
+    """
+    kept = [i for i in range(len(states)) if memory[i]]
+    sums = decay_sums(builder, layer, [[row[i] for i in kept] for row in v_rows], [h0[i] for i in kept], make_decays,
+                      [states[i] for i in kept], compilers) if kept else []
+    by_state = dict(zip(kept, map(list, zip(*sums))))
+    return [by_state[i] if i in by_state else [v if v is not None else compilers.const(0.0) for v in (row[i] for row in v_rows)]
+            for i in range(len(states))]
 
 
 def decay_sums(builder: CircuitBuilder, layer: int, v_rows: list[list[Node | None]], h0: list[Node | None],

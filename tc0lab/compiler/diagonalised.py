@@ -44,7 +44,7 @@ import numpy as np
 import sympy
 
 from tc0lab.circuit.build import CircuitBuilder, Node
-from tc0lab.compiler.diagonal_decay import decay_sums, initial_state_nodes, memoryless_state, product_decays
+from tc0lab.compiler.diagonal_decay import initial_state_nodes, product_decays, recurrence_columns
 from tc0lab.compiler.recurrence_terms import (BoundRecurrence, numeric, outputs_from_columns, token_nodes,
                                               token_program)
 from tc0lab.spec.numeric import SparseMatrixFunction
@@ -181,12 +181,12 @@ def compile_diagonalised(builder: CircuitBuilder, bound: BoundRecurrence, z: lis
                                               "lambda"), n)
     inputs = as_rows(linear_combinations(builder, layer, basis.W_inv, compilers.rows(bound.u), "u_eig"), n)
     h0 = initial_state_nodes(builder, _initial_state(bound, basis), layer, "h0_eig") or [None] * S
-    decaying = [i for i in range(S) if eigenvalues[0][i] is not None]
-    columns = dict(zip(decaying, zip(*decay_sums(
-        builder, layer, [[row[i] for i in decaying] for row in inputs], [h0[i] for i in decaying],
-        product_decays(builder, [[row[i] for i in decaying] for row in eigenvalues], layer, decaying), decaying, compilers))))
-    h_rows = [[columns[i][t] if i in columns else memoryless_state(compilers, inputs[t][i]) for i in range(S)]
-              for t in range(n)]
+    memory = [eigenvalues[0][i] is not None for i in range(S)]
+    decaying = [i for i in range(S) if memory[i]]
+    columns = recurrence_columns(builder, layer, inputs, h0, range(S), memory,
+                                 product_decays(builder, [[row[i] for i in decaying] for row in eigenvalues], layer,
+                                                decaying), compilers)
+    h_rows = [list(row) for row in zip(*columns)]
     C_columns = (_constant_output_weights(builder, bound, basis, layer, n) if constant_C else
                  [linear_combinations(builder, layer, basis.W.T, compilers.rows(list(bound.C[o, :])), f"C_eig[o={o}]")
                   for o in range(bound.C.shape[0])])
