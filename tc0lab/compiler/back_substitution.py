@@ -14,7 +14,7 @@ construction's decay sum (`diagonal_decay.decay_sums`: log space when a[r] is pr
 positive, 'prod' gates otherwise; h_t[r] = v_t[r] when a[r] is structurally 0). Each level
 adds a constant to the depth, so the threshold depth grows with the length of the
 dependency chain (at most the state size S), never with n: constant depth in n, size
-Theta(S n^2) gates. This is the monotone-path-sum argument (an entry of a product of
+Theta(S n^2) gates (Theta(S n^3) edges where 'prod' gates are used). This is the monotone-path-sum argument (an entry of a product of
 triangular matrices sums over monotone index paths) organised level by level.
 """
 from __future__ import annotations

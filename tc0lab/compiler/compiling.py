@@ -158,9 +158,16 @@ def checked_inputs(x, n: int, d: int) -> np.ndarray:
 def _check_values(stack: Stack) -> None:
     """Every bound parameter value is a finite number (NaN or inf would compile to a NaN circuit)."""
     for layer, values in enumerate(stack.values, start=1):
-        bad = sorted(str(s) for s, v in values.items() if not np.isfinite(complex(v)))
+        bad = sorted(str(symbol) for symbol, value in values.items() if not _finite_number(value))
         if bad:
-            raise SpecError(f"layer {layer}: parameter values must be finite, got non-finite values for {', '.join(bad[:5])}")
+            raise SpecError(f"layer {layer}: parameter values must be finite numbers, got other values for {', '.join(bad[:5])}")
+
+
+def _finite_number(value) -> bool:
+    try:
+        return bool(np.isfinite(complex(value)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _compile_mixer(builder: CircuitBuilder, mixer: Mixer, values: dict, z: list[list[str]],
