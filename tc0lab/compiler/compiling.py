@@ -53,9 +53,11 @@ CONSTRUCTIONS = {
     "sequential-chain": (compile_chain, "nonlinear update: sequential chain, depth Theta(n)"),
     "softmax-attention": (None, "softmax attention: Merrill-Sabharwal constant-depth construction"),
 }
+
 # the constructions whose threshold depth is constant in n
 CONSTANT_DEPTH_CONSTRUCTIONS = frozenset({"lti-kernel", "diagonal-decay", "triangular", "diagonalised", "memoryless",
                                           "softmax-attention"})
+
 _NEEDS_VALUES = "commuting"  # the structural choice that depends on the bound parameter values
 _BY_KIND = {"fixed": "lti-kernel", "diagonal": "diagonal-decay", "triangular": "triangular", "commuting": _NEEDS_VALUES}
 
