@@ -1,4 +1,6 @@
 """The compiler: spec stacks to arithmetic circuits (one file per pass or construction)."""
-from tc0lab.compiler.compiling import CONSTRUCTIONS, CompiledCircuit, compile_circuit, compile_stack, construction_for
+from tc0lab.compiler.compiling import (CONSTANT_DEPTH_CONSTRUCTIONS, CONSTRUCTIONS, CompiledCircuit, ConstructionChoice,
+                                      choose_construction, compile_circuit, compile_stack, construction_for)
 
-__all__ = ["CONSTRUCTIONS", "CompiledCircuit", "compile_circuit", "compile_stack", "construction_for"]
+__all__ = ["CONSTANT_DEPTH_CONSTRUCTIONS", "CONSTRUCTIONS", "CompiledCircuit", "ConstructionChoice", "choose_construction",
+           "compile_circuit", "compile_stack", "construction_for"]

@@ -27,7 +27,7 @@ import numpy as np
 import sympy
 
 from tc0lab.circuit.cost import COST_MODEL, k as cost_k
-from tc0lab.compiler.diagonal_decay import log_coefficients
+from tc0lab.compiler.diagonal_decay import diagonal_entries, log_coefficients
 from tc0lab.compiler.recurrence_terms import BoundRecurrence, numeric
 
 n = sympy.Symbol("n", positive=True, integer=True)
@@ -182,7 +182,9 @@ def diagonal_shape(bound: BoundRecurrence) -> DiagonalShape:
     U = _nonzero(bound.u)
     H = [int(bound.h0 is not None and bound.h0[r] != 0) for r in range(S)]
     states = Counter(zip(U, H))
-    logs = log_coefficients(bound)
+    if any(entry == 0 for entry in diagonal_entries(bound)):
+        raise FormulaUnsupported("diagonal A(x) with a structurally zero entry (a memoryless coordinate): not derived")
+    logs = log_coefficients(diagonal_entries(bound))
     products: Counter = Counter()
     log_bases = None
     if logs is not None:

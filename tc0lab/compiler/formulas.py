@@ -255,7 +255,11 @@ def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
 @functools.lru_cache(maxsize=64)
 def _formulas_cached(stack: Stack) -> StackFormulas:
     from tc0lab.compiler import formula_general  # it builds on this module's readers
-    constructions = [construction_for(block.mixer) for block in stack.blocks]
+    constructions = [construction_for(block.mixer, values) for block, values in zip(stack.blocks, stack.values)]
+    underived = sorted({c for c in constructions if c not in DEPTH_KIND})
+    if underived:
+        raise FormulaUnsupported(f"no size or depth formula is derived for the {', '.join(underived)} construction; "
+                                 "build the circuit (compile_stack) and measure it instead")
     small = read_small(stack)
     general = formula_general.general_for(stack, small, constructions)
     formulas = _numeric(stack, small, constructions) if general is None else formula_general.specialise(general, stack)

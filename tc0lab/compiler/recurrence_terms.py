@@ -87,21 +87,28 @@ def token_nodes(builder: CircuitBuilder, program: TokenProgram, z: list[list[str
 
 def output_rows(builder: CircuitBuilder, compilers: TokenColumns, bound: BoundRecurrence,
                 h_rows: list[list[str]], layer: int) -> list[list[str]]:
-    """y_t = C(x_t) h_t + D x_t for every t: one 'add' per output over a 'mul' per non-zero C entry.
+    """y_t = C(x_t) h_t + D x_t for every t (the sparsity of C and D is read from sympy once)."""
+    c_columns = [[compilers.column(bound.C[o, s]) if bound.C[o, s] != 0 else None for s in range(bound.state_size)]
+                 for o in range(bound.C.shape[0])]
+    return outputs_from_columns(builder, compilers, c_columns, compilers.rows(bound.Dx), h_rows, layer)
 
-    The sparsity of C and D is read from sympy once; the gates of all positions are added in bulk.
+
+def outputs_from_columns(builder: CircuitBuilder, compilers: TokenColumns, c_columns: list[list[list | None]],
+                         dx: list[list], h_rows: list[list], layer: int) -> list[list[str]]:
+    """y_t[o] = sum_s C_t[o, s] h_t[s] + dx_t[o]: one 'add' per output over a 'mul' per non-zero C entry.
+
+    c_columns[o][s] is the column of C[o, s]'s nodes over t (None: structurally zero), dx[t - 1][o]
+    the node of (D x_t)[o] (None: zero). The gates of all positions are added in bulk; the
+    products of one output are summed in the order of s.
     """
-    n, outputs_count = len(h_rows), bound.C.shape[0]
-    support = [[s for s in range(bound.state_size) if bound.C[o, s] != 0] for o in range(outputs_count)]
-    entries = [[bound.C[o, s] for s in support[o]] for o in range(outputs_count)]
-    dx = compilers.rows(bound.Dx)
+    n = len(h_rows)
     ts = list(range(1, n + 1))
     builder.at(layer, None)
     rows: list[list[str]] = [[] for _ in range(n)]
-    for o in range(outputs_count):
+    for o, row_columns in enumerate(c_columns):
         products = [builder.add_gates("mul", lambda o=o, s=s: [f"L{layer}.Ch[t={t},o={o},s={s}]" for t in ts],
-                                      list(zip(compilers.column(entry), [row[s] for row in h_rows])), ts, "Ch")
-                    for s, entry in zip(support[o], entries[o])]
+                                      list(zip(column, [row[s] for row in h_rows])), ts, "Ch")
+                    for s, column in enumerate(row_columns) if column is not None]
         terms = [list(column) for column in zip(*products)] if products else [[] for _ in ts]
         for t in ts:
             if dx[t - 1][o] is not None:

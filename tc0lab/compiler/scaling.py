@@ -95,7 +95,7 @@ def measure_architecture(arch: str, request: CompileRequest, build: bool = True)
             row.update(formulas.at(n, bits, **sizes))
             row.update(source="formula")
         rows.append(row)
-    construction = construction_for(stack.blocks[0].mixer)
+    construction = construction_for(stack.blocks[0].mixer, stack.values[0])
     summary = {
         "arch": arch,
         "construction": construction,
