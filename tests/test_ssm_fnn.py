@@ -132,8 +132,8 @@ def test_checker_gives_ssm_fnn_a_tc0_lti_verdict_and_it_is_not_a_default_arch():
 def test_checker_reports_negative_eigenvalues_for_mamba_neg_only():
     texts = {arch: CliRunner().invoke(cli, ["check", "--arch", arch]).output
              for arch in ("mamba-neg", "ssm-fnn")}
-    assert "negative eigenvalues: yes" in texts["mamba-neg"]
-    assert "negative eigenvalues: no" in texts["ssm-fnn"]
+    assert "negative real eigenvalue: yes" in texts["mamba-neg"]
+    assert "negative real eigenvalue: no" in texts["ssm-fnn"]
 
 
 def test_constructive_recall_claim_holds():
