@@ -121,3 +121,14 @@ def per_token_matrices(size: int, inputs: int) -> Recurrence:
     M = symbol_array("M", (inputs, size, size))
     A = sum((sympy.Matrix(size, size, lambda i, j, t=t: M[t, i, j]) * x[t] for t in range(inputs)), sympy.zeros(size, size))
     return layer("per_token", A, x, {"M": M}, outputs=2)
+
+
+def transvections(size: int = 3, inputs: int = 5) -> Recurrence:
+    """I + k(x) q(x)^T with q . k = 0 exactly: every transition is unipotent (all eigenvalues 1),
+    so none is a permutation, but products of transvections reach every matrix of determinant 1."""
+    x = input_symbols(inputs)
+    Wk, Wq = symbol_array("Wk", (size, inputs)), symbol_array("Wq", (size, inputs))
+    k = sympy.Matrix([linear_form(Wk[i], x) for i in range(size)])
+    p = sympy.Matrix([linear_form(Wq[i], x) for i in range(size)])
+    q = (k.T * k)[0, 0] * p - (k.T * p)[0, 0] * k
+    return layer("transvections", sympy.eye(size) + k * q.T, x, {"Wk": Wk, "Wq": Wq}, outputs=2)

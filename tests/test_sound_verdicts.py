@@ -98,6 +98,13 @@ def test_three_dimensional_transitions_track_a5_as_icosahedral_rotations():
     assert verdict.witness.action_on == "an orbit of a generic vector"
 
 
+def test_unipotent_transitions_track_a5_through_words_of_two_tokens():
+    verdict = check_recurrence(cases.transvections())
+    assert_witnessed(verdict, "A5")
+    assert "word of 2 tokens" in verdict.witness.method
+    assert any("one token per generator: skipped" in line for line in verdict.searched)
+
+
 @pytest.mark.parametrize("permutation", [None, (2, 0, 1)])
 def test_upper_triangular_input_dependent_layers_are_tc0_by_construction(permutation):
     verdict = check_recurrence(cases.upper_triangular(3, permutation))

@@ -9,7 +9,11 @@ dense A, one value channel for DeltaNet), and on basis-vector input tokens e_i.
    numerically and classified through their action on a generic orbit (matrix_groups.py).
 2. Targeted: solve A(e_{i_j})[R, R] = T_j (and the token's write b(e_i)[R] = 0) for the
    parameters, for target sets T that generate S5 or A5 in dimension 5, 4 or 3
-   (targets.py), with an exact Jacobian (`solve.solve_parameters`).
+   (targets.py), with an exact-Jacobian fallback (`solve.solve_parameters`). When no single
+   token can be a generator (a unipotent family I + k q^T with q.k = 0 has no permutation
+   among its transitions, but products of such transvections reach every matrix of
+   determinant 1), each generator becomes a word of 2, then 3 distinct tokens, and the
+   product of their transitions is solved for instead.
    A target T is skipped when rank(T - I) exceeds the generic rank of A(x)[R, R] - I: a
    rank can only drop at special points, so such a T is unreachable (DeltaNet's
    I - beta k k^T has rank 1, so only reflections remain; reflections generate S_n).
@@ -37,6 +41,9 @@ from tc0lab.spec.recurrence import Recurrence
 
 SMALLEST_BLOCK = 2  # a finite non-solvable matrix group needs at least 2 dimensions (complex) / 3 (real)
 MAX_SEARCH_STATE = 64  # larger states: the search is refused (say so, and check a narrower width)
+WORD_LENGTHS = (1, 2, 3)  # tokens per generator tried, in order (longer only when shorter ones fail)
+WORD_RESTARTS = 2  # random starts per target set for words of several tokens
+WORD_ITERATIONS = 100  # solver iterations per pass for them (their expanded products are costly)
 START_SCALES = (0.3, 1.0)  # solver starts alternate: small parameters keep gates out of saturation
 
 
@@ -51,6 +58,7 @@ class Candidate:
     action: Action  # the generators as permutations of a faithful action
     method: str
     max_deviation: float
+    generator_words: tuple[tuple[int, ...], ...] | None = None  # positions in token_indices, per generator
 
     @property
     def maps(self) -> list[np.ndarray]:
@@ -110,17 +118,27 @@ def _direct(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog) 
                      "the inputs e_i select transitions that generate a finite group at generic parameters", 0.0)
 
 
-def _equations(rec: Recurrence, block: tuple[int, ...], token: np.ndarray, target: np.ndarray, write_free: bool):
-    """(expr, target) pairs for A(token)[R, R] = target and, if needed, b(token)[R] = 0."""
+def _substituted_block(rec: Recurrence, block: tuple[int, ...], token: np.ndarray) -> sympy.Matrix:
     substitution = {x: sympy.Float(v) if v else sympy.Integer(0) for x, v in zip(rec.inputs, token)}
-    equations = []
-    for a, row in enumerate(block):
-        for c, col in enumerate(block):
-            entry = rec.A[row, col]
-            equations.append((entry.xreplace(substitution) if entry != 0 else sympy.Integer(0), float(target[a, c])))
-    if not write_free:
-        write = rec.B * sympy.Matrix(token)
-        equations += [(write[row].xreplace(substitution), 0.0) for row in block]
+    return sympy.Matrix(len(block), len(block),
+                        lambda a, c: rec.A[block[a], block[c]].xreplace(substitution) if rec.A[block[a], block[c]] != 0
+                        else sympy.Integer(0))
+
+
+def _equations(rec: Recurrence, block: tuple[int, ...], word: list[int], target: np.ndarray, free: dict):
+    """(expr, target) pairs for A(e_{i_w}) ... A(e_{i_1})[R, R] = target (the word read left to right),
+    and b(e_i)[R] = 0 for each token of the word that writes into the block."""
+    product = sympy.eye(len(block))
+    for i in word:
+        product = _substituted_block(rec, block, _basis(rec.d_in, i)) * product
+    equations = [(sympy.expand(product[a, c]) if len(word) > 1 else product[a, c], float(target[a, c]))
+                 for a in range(len(block)) for c in range(len(block))]
+    for i in word:
+        if not free[i]:
+            token = _basis(rec.d_in, i)
+            substitution = {x: sympy.Float(v) if v else sympy.Integer(0) for x, v in zip(rec.inputs, token)}
+            write = rec.B * sympy.Matrix(token)
+            equations += [(write[row].xreplace(substitution), 0.0) for row in block]
     return equations
 
 
@@ -135,42 +153,75 @@ def _start_equations(rec: Recurrence, block: tuple[int, ...], token_index: int):
 
 
 def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog, restarts: int = 4) -> Candidate | None:
-    rank = generic_rank(rec, block, seed)
-    free = {i: _write_free(rec, block, _basis(rec.d_in, i), seed) for i in range(rec.d_in)}
-    preferred = sorted(range(rec.d_in), key=lambda i: not free[i])
-    A, index = transition_function(rec), np.array(block)
-    for description, targets in target_sets(len(block)):
-        needed = max(np.linalg.matrix_rank(t - np.eye(len(block)), tol=1e-8) for t in targets)
-        if needed > rank:
-            log.add(f"targeted, {description}: skipped, it needs rank(T - I) = {needed} and A(x) - I has generic "
-                    f"rank {rank}")
-            continue
-        chosen = preferred[:len(targets)]
-        # without an initial state, one more token must write a state to permute
-        writers = [i for i in range(rec.d_in) if i not in chosen and not free[i]] if rec.h0 is None else []
-        if len(chosen) < len(targets) or (rec.h0 is None and not writers):
-            log.add(f"targeted, {description}: skipped, it needs {len(targets)} generator tokens"
-                    + ("" if rec.h0 is not None else " and one more input that writes a start state")
-                    + f"; the layer has {rec.d_in} inputs")
-            continue
-        equations = list(chain.from_iterable(
-            _equations(rec, block, _basis(rec.d_in, i), t, free[i]) for i, t in zip(chosen, targets)))
-        if any(not e.free_symbols and abs(complex(e) - t) > 1e-12 for e, t in equations):
-            log.add(f"targeted, {description}: skipped, a structurally constant entry cannot reach its target")
-            continue
-        found = _solve_targets(rec, block, seed, restarts, equations, chosen, tuple(writers[:1]), targets, A, index,
-                               description, log)
+    """Solve for target transitions: one token per generator first, then words of 2 and 3 tokens."""
+    skipped_by_rank: set[str] = set()
+    for word_length in WORD_LENGTHS:
+        found = _targeted_words(rec, block, seed, log, restarts if word_length == 1 else WORD_RESTARTS, word_length,
+                                skipped_by_rank)
         if found is not None:
             return found
     return None
 
 
-def _solve_targets(rec, block, seed, restarts, equations, chosen, starts, targets, A, index, description, log):
+def _targeted_words(rec, block, seed, log, restarts, word_length, skipped_by_rank: set[str]) -> Candidate | None:
+    """One pass over the target sets with `word_length` tokens per generator.
+
+    Words are tried only for target sets that shorter words could not reach by rank (a
+    set whose single-token solve merely failed is not retried with words: the cost of the
+    expanded products is kept for the cases where the rank argument says words are needed).
+    """
+    rank = generic_rank(rec, block, seed)
+    free = {i: _write_free(rec, block, _basis(rec.d_in, i), seed) for i in range(rec.d_in)}
+    preferred = sorted(range(rec.d_in), key=lambda i: not free[i])
+    words = "one token" if word_length == 1 else f"a word of {word_length} tokens"
+    for description, targets in target_sets(len(block)):
+        if word_length > 1 and description not in skipped_by_rank:
+            continue
+        label = f"targeted, {description}, {words} per generator"
+        needed = max(np.linalg.matrix_rank(t - np.eye(len(block)), tol=1e-8) for t in targets)
+        if needed > word_length * rank:
+            skipped_by_rank.add(description)
+            log.add(f"{label}: skipped, it needs rank(T - I) = {needed} and a word of {word_length} reaches at most "
+                    f"{word_length} x {rank} (the generic rank of A(x) - I)")
+            continue
+        chosen = preferred[:word_length * len(targets)]
+        # without an initial state, one more token must write a state to permute
+        writers = [i for i in range(rec.d_in) if i not in chosen and not free[i]] if rec.h0 is None else []
+        if len(chosen) < word_length * len(targets) or (rec.h0 is None and not writers):
+            log.add(f"{label}: skipped, it needs {word_length * len(targets)} generator tokens"
+                    + ("" if rec.h0 is not None else " and one more input that writes a start state")
+                    + f"; the layer has {rec.d_in} inputs")
+            continue
+        token_words = [chosen[j * word_length:(j + 1) * word_length] for j in range(len(targets))]
+        equations = list(chain.from_iterable(_equations(rec, block, w, t, free) for w, t in zip(token_words, targets)))
+        if any(not e.free_symbols and abs(complex(e) - t) > 1e-12 for e, t in equations):
+            log.add(f"{label}: skipped, a structurally constant entry cannot reach its target")
+            continue
+        skipped_by_rank.discard(description)
+        found = _solve_targets(rec, block, seed, restarts, equations, token_words, tuple(writers[:1]), targets, label,
+                               log)
+        if found is not None:
+            return found
+    return None
+
+
+def _word_matrix(rec: Recurrence, values: dict, word: list[int], index: np.ndarray) -> np.ndarray:
+    """The numeric transition of a token word on the block (read left to right)."""
+    A = transition_function(rec)
+    product = np.eye(len(index))
+    for i in word:
+        product = A(point(rec, _basis(rec.d_in, i), values))[np.ix_(index, index)] @ product
+    return product
+
+
+def _solve_targets(rec, block, seed, restarts, equations, token_words, starts, targets, label, log):
     """Solve one target set from a few random starts; the candidate or None (logged)."""
-    best = float("inf")
+    best, index = float("inf"), np.array(block)
     for restart in range(restarts):
         start = random_values(rec, np.random.default_rng(seed + 1000 * (restart + 1)), START_SCALES[restart % 2])
-        solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start)
+        single = len(token_words[0]) == 1  # words: differences only (their products are costly to differentiate)
+        solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start,
+                                    max_iterations=200 if single else WORD_ITERATIONS, exact_fallback=single)
         best = min(best, solution.residual)
         if solution.residual > 1e-9:
             continue
@@ -180,20 +231,24 @@ def _solve_targets(rec, block, seed, restarts, equations, chosen, starts, target
             unused = sorted(rec.parameters() - used, key=by_name)
             written = solve_parameters(_start_equations(rec, block, starts[0]), unused, solution.values)
             if written.residual > 1e-9:
-                log.add(f"targeted, {description}: transitions solved, but no start write could be solved "
+                log.add(f"{label}: transitions solved, but no start write could be solved "
                         f"(residual {written.residual:.2g})")
                 continue
             solution = written
-        matrices = [A(point(rec, _basis(rec.d_in, i), solution.values))[np.ix_(index, index)] for i in chosen]
+        matrices = [_word_matrix(rec, solution.values, w, index) for w in token_words]
         action = permutation_action(matrices, seed)
         if not _non_solvable(action):
-            log.add(f"targeted, {description}: the solved transitions do not generate the target group")
+            log.add(f"{label}: the solved transitions do not generate the target group")
             continue
         deviation = max(float(np.max(np.abs(m - t))) for m, t in zip(matrices, targets))
-        return Candidate(solution.values, tuple(chosen), block, starts, action,
-                         f"solved A(e_i)[R, R] = T_i for the parameters ({description}; "
-                         f"{iterations} Levenberg-Marquardt iterations)", deviation)
-    log.add(f"targeted, {description}: no exact solution from {restarts} random starts (best residual {best:.2g})")
+        tokens = tuple(i for w in token_words for i in w)
+        positions = tuple(tuple(range(j * len(w), (j + 1) * len(w))) for j, w in enumerate(token_words))
+        return Candidate(solution.values, tokens, block, starts, action,
+                         f"solved {'A(e_i)' if len(token_words[0]) == 1 else 'products of A(e_i) over token words'}"
+                         f"[R, R] = T for the parameters ({label.split(', ', 1)[1]}; {iterations} "
+                         "Levenberg-Marquardt iterations)", deviation,
+                         positions if len(token_words[0]) > 1 else None)
+    log.add(f"{label}: no exact solution from {restarts} random starts (best residual {best:.2g})")
     return None
 
 
@@ -215,7 +270,13 @@ def find_candidates(rec: Recurrence, log: SearchLog, seed: int = 0, max_blocks: 
     blocks = [tuple(b) for b in coordinate_blocks(rec.A) if len(b) >= SMALLEST_BLOCK][:max_blocks]
     if not blocks:
         log.add(f"no block of at least {SMALLEST_BLOCK} coordinates that A mixes")
+    searched_blocks: list[sympy.Matrix] = []
     for block in blocks:
+        transitions = rec.A.extract(list(block), list(block))
+        if any(transitions == other for other in searched_blocks):
+            log.add(f"block {list(block)[:8]}: skipped, its transitions are those of a block already searched")
+            continue
+        searched_blocks.append(transitions)
         log.add(f"block of {len(block)} coordinates {list(block)[:8]}{'...' if len(block) > 8 else ''}")
         for finder in (_direct, _targeted):
             candidate = finder(rec, block, seed, log)
@@ -223,5 +284,6 @@ def find_candidates(rec: Recurrence, log: SearchLog, seed: int = 0, max_blocks: 
                 continue
             tokens = np.array([_basis(rec.d_in, i) for i in candidate.token_indices])
             for start in _starts(rec, candidate):
-                yield candidate, Machine(rec, candidate.values, tokens, start, block)
+                yield candidate, Machine(rec, candidate.values, tokens, start, block,
+                                         generator_words=candidate.generator_words)
             break

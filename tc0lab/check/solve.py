@@ -10,7 +10,8 @@ kept only for a derivative sympy leaves unevaluated). Differences fail exactly w
 witnesses live: in a saturated gate, sigma'(z) ~ 1e-9 is below a difference quotient's
 rounding, while the exact derivative still points the way out along the tail. (Exact from
 the start would be simpler, but differentiating a DeltaNet's normalised keys costs seconds
-that the cheap pass does not need.) Parameters that appear in no equation keep their random
+that the cheap pass does not need; the witness search's multi-token words, whose expanded
+products cost tens of seconds to differentiate, use the difference pass alone.) Parameters that appear in no equation keep their random
 start values, which keeps the rest of the layer generic (e.g. an initial state with
 distinct entries).
 
@@ -135,7 +136,8 @@ def _levenberg_marquardt(residual, jacobian_of, start: np.ndarray, max_iteration
 
 
 def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: Sequence[sympy.Symbol],
-                     start: dict, max_iterations: int = 200, tolerance: float = 1e-14) -> Solution:
+                     start: dict, max_iterations: int = 200, tolerance: float = 1e-14,
+                     exact_fallback: bool = True) -> Solution:
     """Parameter values making every `expr == target`, starting from `start` (all parameters)."""
     values = dict(start)
     unknowns = set(parameters)
@@ -161,7 +163,7 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
     exprs = [e for e, _ in rest]
     theta, r, iterations = _levenberg_marquardt(residual, _Jacobian(exprs, free, exact=False),
                                                 np.array([values[s] for s in free]), max_iterations, tolerance)
-    if np.max(np.abs(r)) > EXACT_ABOVE:
+    if exact_fallback and np.max(np.abs(r)) > EXACT_ABOVE:
         theta, r, more = _levenberg_marquardt(residual, _exact_jacobian(tuple(exprs), tuple(free)), theta,
                                               max_iterations, tolerance)
         iterations += more

@@ -1,9 +1,10 @@
 """Run a witness: does the one-layer model, with the found parameters, solve the word problem?
 
-A witness is a `Machine`: a recurrence with concrete parameter values, one input vector per
-generator token, and optional start tokens read once. A group element g is fed as its
-shortest word in the generator tokens, so reading g_1 ... g_n should leave the model in a
-state determined by the prefix product g_1 then ... then g_t.
+A witness is a `Machine`: a recurrence with concrete parameter values, the input vectors of
+its tokens (each generator is one token, or a fixed word of tokens), and optional start
+tokens read once. A group element g is fed as its shortest word in the generators, so
+reading g_1 ... g_n should leave the model in a state determined by the prefix product
+g_1 then ... then g_t.
 
 What is decoded is the layer's OUTPUT y_t = C(x_t) h_t + D x_t (optionally passed through
 the block's position-wise map, `Machine.post`), never the raw state: a layer whose C cannot
@@ -56,6 +57,8 @@ class Machine:
     # the block's position-wise map after the mixer, (x rows (B, d), y rows (B, d_out)) -> rows;
     # None: decode the mixer's output y itself
     post: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    # generator j is read as the tokens generator_words[j] (indices into `tokens`); None: token j
+    generator_words: tuple[tuple[int, ...], ...] | None = None
 
 
 @dataclass
@@ -235,6 +238,8 @@ def _verify(machine, permutations, random_words, random_length, max_exhaustive_l
     table, order = closure.table, len(closure.table)
     inverse = np.argmin(table, axis=1)  # table[a, inverse[a]] = identity = 0
     words = _shortest_words(table, closure.generator_ids)
+    if machine.generator_words is not None:  # generator words -> token words
+        words = [[token for g in word for token in machine.generator_words[g]] for word in words]
     steps = _Steps(machine)
     runner = _WordRunner(steps, words)
     result = Verification(False, tokens_per_element_max=max(len(w) for w in words))
