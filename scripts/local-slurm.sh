@@ -9,14 +9,15 @@
 #   bash scripts/local-slurm.sh env      print the line that points Slurm's commands at this cluster
 #
 # Everything sits under one directory, $TC0LAB_SLURM_DIR (default /tmp/tc0lab-slurm): the
-# generated slurm.conf, munge's key and socket, slurmctld's state, slurmd's spool, logs and pid
-# files. Nothing under /etc is changed; clients find the cluster through SLURM_CONF (see `env`).
+# generated slurm.conf, munge's socket and (root-only) key, slurmctld's state, slurmd's spool,
+# logs and pid files. Nothing under /etc is changed; clients find the cluster through SLURM_CONF (see `env`).
 # One node (this machine's CPUs and memory, from `slurmd -C`), one partition `debug`, no
 # accounting database (sacct does not work here; scontrol and squeue do). start and stop are
 # idempotent; stop ends only the daemons whose pid files are under the directory.
 # start needs root (slurmd starts each job as its user). TC0LAB_SLURM_NO_INSTALL=1 makes start
 # fail, instead of installing, when the packages are missing.
 set -euo pipefail
+umask 022
 
 DIR="${TC0LAB_SLURM_DIR:-/tmp/tc0lab-slurm}"
 CONF="$DIR/slurm.conf"
@@ -105,14 +106,14 @@ EOF
 }
 
 start_munged() {
-  local key="$DIR/munge/munge.key"
+  local key="$DIR/secret/munge.key"
   if [ ! -s "$key" ]; then
     dd if=/dev/urandom of="$key" bs=1024 count=1 status=none
     chmod 600 "$key"
   fi
   munged --force --key-file="$key" --socket="$DIR/munge/munge.socket.2" \
     --pid-file="$(pid_file munged)" --log-file="$DIR/log/munged.log" \
-    --seed-file="$DIR/munge/munged.seed"
+    --seed-file="$DIR/secret/munged.seed"
 }
 
 start_daemon() {
@@ -147,8 +148,10 @@ node_usable() { case "$(node_state)" in idle*|mix*|alloc*|comp*) return 0 ;; *) 
 
 start() {
   need_root start
-  mkdir -p "$DIR"/{run,log,munge,state/slurmctld,state/slurmd}
-  chmod 700 "$DIR" "$DIR/munge"
+  mkdir -p "$DIR"/{run,log,munge,secret,state/slurmctld,state/slurmd}
+  # other users' clients read slurm.conf and talk to munged's socket; the key stays root's
+  chmod 755 "$DIR" "$DIR/munge"
+  chmod 700 "$DIR/secret"
   install_packages
   local index
   for ((index = ${#DAEMONS[@]} - 1; index >= 0; index--)); do
@@ -167,7 +170,6 @@ start() {
 
 status() {
   local name pid up=0
-  [ -x "$DIR/run" ] || [ ! -e "$DIR" ] || fail "cannot read $DIR (it is root's): run sudo bash $0 status"
   for name in munged slurmctld slurmd; do
     if pid="$(running_pid "$name")"; then
       say "$name running (pid $pid)"
