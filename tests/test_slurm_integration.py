@@ -1,9 +1,11 @@
 """`--launcher slurm` on a real single-node Slurm cluster (scripts/local-slurm.sh): a sweep with
 its driver SIGKILLed and restarted gives the in-process cells and runs, each run once; a job
 that Slurm times out or whose run raises is recorded and does not hang the driver; the
---slurm-* options reach the submitted jobs (scontrol show job).
+--slurm-* options reach the submitted jobs (scontrol show job). At the end, without a
+cluster: how the driver reads job states, names failures and adopts a killed driver's jobs,
+against stand-in squeue/sacct/scancel commands.
 
-Skipped, with the reason, where the cluster cannot start (not root, Slurm not installed). On CI
+The cluster tests are skipped, with the reason, where the cluster cannot start (not root, Slurm not installed). On CI
 (CI=true) it must run: there a cluster that cannot start is a failure, and the script may
 install the packages (apt-get), which it does not do otherwise."""
 from __future__ import annotations
@@ -23,8 +25,8 @@ from probe_processes import probe_command, result_keys
 from tiny_preset import tiny_preset
 from tc0lab.probe.config import load_preset
 from tc0lab.probe.launchers import (FAILURES_DIR, SLURM_JOBS_DIR, SUBMITIT_DIR, SlurmLauncher,
-                                    SlurmOptions, job_file, read_job_record, slurm_ended,
-                                    slurm_job_states)
+                                    SlurmOptions, failure_reason, job_file, read_job_record,
+                                    slurm_ended, slurm_job_states, write_job_record)
 from tc0lab.probe.sweep import RunSpec
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "local-slurm.sh"
@@ -201,3 +203,71 @@ def test_a_too_short_slurm_time_is_recorded_as_timeout_and_the_driver_finishes(t
     statuses = {cell["model"]: cell["status"] for cell in summary["cells"]}
     assert statuses["lstm"] == "not run" and statuses["gru"] != "not run"
     assert [key.split("/")[1] for key in result_keys(out)] == ["gru"]   # failures not stored
+
+
+# ---------------------------------------------------------------------------------------------
+# Without a cluster: the driver's reading of Slurm, against stand-in client commands
+# ---------------------------------------------------------------------------------------------
+
+FAKE_COMMAND = """#!/bin/sh
+echo "$0 $*" >> "{folder}/calls"
+[ -e "{folder}/$(basename "$0").fails" ] && exit 1
+cat "{folder}/$(basename "$0").out" 2>/dev/null
+exit 0
+"""
+
+
+@pytest.fixture
+def fake_slurm(tmp_path, monkeypatch):
+    """squeue, sacct, scancel, sbatch and srun that print OUT/<name>.out and log their calls;
+    a file <name>.fails makes one fail. Returns (folder, calls)."""
+    folder = tmp_path / "fake-slurm"
+    folder.mkdir()
+    for name in ("squeue", "sacct", "scancel", "sbatch", "srun"):
+        (folder / name).write_text(FAKE_COMMAND.format(folder=folder))
+        (folder / name).chmod(0o755)
+    (folder / "sbatch.fails").touch()                       # nothing may be submitted
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return folder, lambda: (folder / "calls").read_text().splitlines() if (
+        folder / "calls").exists() else []
+
+
+def test_job_states_come_from_squeue_then_sacct_and_unknown_jobs_are_ended(fake_slurm):
+    folder, calls = fake_slurm
+    (folder / "squeue.out").write_text("5|RUNNING|None\n6_1|TIMEOUT|TimeLimit\n9|PENDING|Priority\n")
+    (folder / "sacct.out").write_text("7|CANCELLED by 0\n")
+    states = slurm_job_states(["5", "6_1", "7", "8"])
+    assert states == {"5": ("RUNNING", "None"), "6_1": ("TIMEOUT", "TimeLimit"),
+                      "7": ("CANCELLED", ""), "8": ("UNKNOWN", "neither squeue nor sacct knows it")}
+    assert [slurm_ended(state) for state, _ in states.values()] == [False, True, True, True]
+    assert calls()[-1].endswith("--jobs=7,8")              # sacct only for what squeue lacks
+    (folder / "squeue.fails").touch()
+    assert slurm_job_states(["5"]) is None                 # no controller: conclude nothing
+
+
+@pytest.mark.parametrize("state, reason, trace, expected", [
+    ("FAILED", "NonZeroExitCode", "Traceback ...\n  File x\nValueError: bad\n\n",
+     "ValueError: bad"),
+    ("TIMEOUT", "TimeLimit", None, "Slurm's time limit (7 min, --slurm-time) ended the run"),
+    ("OUT_OF_MEMORY", "OutOfMemory", None, "the job ran out of memory"),
+    ("NODE_FAIL", "NodeDown", None, "Slurm ended the job (NODE_FAIL, NodeDown) without a result"),
+])
+def test_a_failure_reason_names_the_exception_or_slurms_verdict(state, reason, trace, expected):
+    assert failure_reason(state, reason, trace, 7).startswith(expected)
+
+
+def test_a_restarted_driver_adopts_live_jobs_and_cancels_the_ones_it_does_not_need(
+        fake_slurm, tmp_path):
+    folder, calls = fake_slurm
+    config = load_preset(str(tiny_preset(tmp_path / "tiny.toml", **SWEEP)))
+    specs = [RunSpec("Z2", "gru", 2, 1, seed, config.experiment_hash()) for seed in range(3)]
+    for spec, job_id in zip(specs, ["41_0", "41_1", "42"]):   # noted by a killed driver
+        write_job_record(job_file(tmp_path, spec.key, SLURM_JOBS_DIR),
+                         {"run_key": spec.key, "job_id": job_id})
+    (folder / "squeue.out").write_text("41_0|RUNNING|None\n41_1|PENDING|Resources\n42|RUNNING|None\n")
+    launcher = SlurmLauncher(config, tmp_path, SlurmOptions(time_minutes=5), cluster="slurm")
+    jobs = launcher.submit(specs[:2], None)                 # sbatch would fail: none submitted
+    assert [job.handle.job_id for job in jobs] == ["41_0", "41_1"] and launcher.adopted == 2
+    launcher.close()                                        # 42 was not needed: cancelled
+    assert launcher.orphans_cancelled == 1
+    assert [call.split("/")[-1] for call in calls() if "scancel" in call] == ["scancel 42"]
