@@ -4,13 +4,15 @@
 #
 #   bash scripts/local-slurm.sh start    install Slurm if missing (apt-get), then start munged,
 #                                        slurmctld and slurmd; wait until the node is idle
-#   bash scripts/local-slurm.sh status   the daemons and the node; exit 0 if the cluster is up, 3 if not
+#   bash scripts/local-slurm.sh status   the daemons and the node; exit 0 if the cluster is up,
+#                                        3 if not
 #   bash scripts/local-slurm.sh stop     cancel the cluster's jobs, stop the daemons started here
 #   bash scripts/local-slurm.sh env      print the line that points Slurm's commands at this cluster
 #
 # Everything sits under one directory, $TC0LAB_SLURM_DIR (default /tmp/tc0lab-slurm): the
 # generated slurm.conf, munge's socket and (root-only) key, slurmctld's state, slurmd's spool,
-# logs and pid files. Nothing under /etc is changed; clients find the cluster through SLURM_CONF (see `env`).
+# logs and pid files. Nothing under /etc is changed; clients find the cluster through
+# SLURM_CONF (see `env`).
 # One node (this machine's CPUs and memory, from `slurmd -C`), one partition `debug`, no
 # accounting database (sacct does not work here; scontrol and squeue do). start and stop are
 # idempotent; stop ends only the daemons whose pid files are under the directory.
@@ -187,7 +189,11 @@ status() {
 
 stop_daemon() {
   local name="$1" pid tries
-  pid="$(running_pid "$name")" || { say "$name not running"; rm -f "$(pid_file "$name")"; return 0; }
+  if ! pid="$(running_pid "$name")"; then
+    say "$name not running"
+    rm -f "$(pid_file "$name")"
+    return 0
+  fi
   kill -TERM "$pid"
   for ((tries = 0; tries < 50; tries++)); do
     [ -d "/proc/$pid" ] || break
@@ -205,8 +211,10 @@ cancel_jobs() {
   say "cancelling jobs $jobs"
   # shellcheck disable=SC2086
   scancel $jobs || true
-  wait_for "the jobs to end" test -z "$(squeue --noheader 2>/dev/null)" || true
+  wait_for "the jobs to end" no_jobs || true
 }
+
+no_jobs() { [ -z "$(squeue --noheader 2>/dev/null)" ]; }
 
 stop() {
   need_root stop

@@ -5,9 +5,9 @@ that Slurm times out or whose run raises is recorded and does not hang the drive
 cluster: how the driver reads job states, names failures and adopts a killed driver's jobs,
 against stand-in squeue/sacct/scancel commands.
 
-The cluster tests are skipped, with the reason, where the cluster cannot start (not root, Slurm not installed). On CI
-(CI=true) it must run: there a cluster that cannot start is a failure, and the script may
-install the packages (apt-get), which it does not do otherwise."""
+The cluster tests are skipped, with the reason, where the cluster cannot start (not root,
+Slurm not installed). On CI (CI=true) they must run: there a cluster that cannot start is a
+failure, and the script may install the packages (apt-get), which it does not do otherwise."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -55,8 +55,8 @@ def slurm_env():
     and then stopped at the end)."""
     env = {**os.environ, "TC0LAB_SLURM_NO_INSTALL": "0" if ON_CI else "1"}
     already_up = _script("status", env).returncode == 0
-    started = already_up or _script("start", env)
-    if started is not True and started.returncode != 0:
+    started = None if already_up else _script("start", env)
+    if started is not None and started.returncode != 0:
         reason = (f"the local Slurm cluster did not start (bash scripts/local-slurm.sh start): "
                   f"{(started.stderr or started.stdout).strip()[-600:]}")
         if ON_CI:
@@ -234,7 +234,8 @@ def fake_slurm(tmp_path, monkeypatch):
 
 def test_job_states_come_from_squeue_then_sacct_and_unknown_jobs_are_ended(fake_slurm):
     folder, calls = fake_slurm
-    (folder / "squeue.out").write_text("5|RUNNING|None\n6_1|TIMEOUT|TimeLimit\n9|PENDING|Priority\n")
+    (folder / "squeue.out").write_text(
+        "5|RUNNING|None\n6_1|TIMEOUT|TimeLimit\n9|PENDING|Priority\n")
     (folder / "sacct.out").write_text("7|CANCELLED by 0\n")
     states = slurm_job_states(["5", "6_1", "7", "8"])
     assert states == {"5": ("RUNNING", "None"), "6_1": ("TIMEOUT", "TimeLimit"),
@@ -264,7 +265,8 @@ def test_a_restarted_driver_adopts_live_jobs_and_cancels_the_ones_it_does_not_ne
     for spec, job_id in zip(specs, ["41_0", "41_1", "42"]):   # noted by a killed driver
         write_job_record(job_file(tmp_path, spec.key, SLURM_JOBS_DIR),
                          {"run_key": spec.key, "job_id": job_id})
-    (folder / "squeue.out").write_text("41_0|RUNNING|None\n41_1|PENDING|Resources\n42|RUNNING|None\n")
+    (folder / "squeue.out").write_text(
+        "41_0|RUNNING|None\n41_1|PENDING|Resources\n42|RUNNING|None\n")
     launcher = SlurmLauncher(config, tmp_path, SlurmOptions(time_minutes=5), cluster="slurm")
     jobs = launcher.submit(specs[:2], None)                 # sbatch would fail: none submitted
     assert [job.handle.job_id for job in jobs] == ["41_0", "41_1"] and launcher.adopted == 2

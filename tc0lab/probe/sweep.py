@@ -269,8 +269,9 @@ class Sweep:
     runs that fit are submitted together: one job array on Slurm), and after each finished run
     the queue drops (and the launcher cancels) the runs that can no longer change a cell. A run
     whose job ended without a record (`Job.failure`, e.g. a Slurm TIMEOUT) is listed in
-    `failures` and not stored; its cell stays undecided (not run). With capacity 1 this is exactly the serial upward search; with W
-    workers it trades wasted deeper runs for wall-clock (`runs_wasted`, `runs_cancelled`).
+    `failures` and not stored; its cell stays undecided (not run). With capacity 1 this is
+    exactly the serial upward search; with W workers it trades wasted deeper runs for
+    wall-clock (`runs_wasted`, `runs_cancelled`).
     With `sweep.all_depths` nothing is dropped: every candidate (depth 1..max_layers, every
     seed) runs."""
 
