@@ -87,6 +87,7 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
     """
     import torch
 
+    from tc0lab.probe.launchers import FAILURES_DIR
     from tc0lab.probe.models import MODEL_NAMES
     from tc0lab.probe.report import (format_min_layers, format_predictions, format_runs,
                                      summarize, write_outputs)
@@ -121,6 +122,10 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
         cells = sweep.run()
     finally:
         sweep.progress.close()
+    if sweep.failures and not any(cell.run_keys for cell in cells):
+        raise click.ClickException(
+            f"every run failed ({len(sweep.failures)}); the first: "
+            f"{_failure_line(sweep.failures[0])} (records under {out_dir / FAILURES_DIR})")
     if sweep.cut and not any(cell.run_keys for cell in cells):
         raise click.ClickException(
             f"the time budget ({config.sweep.time_budget_seconds:g}s) was too small to finish "
@@ -129,7 +134,8 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
         "time_budget_seconds": config.sweep.time_budget_seconds, "cut_by_time_budget": sweep.cut,
         "runs_executed": sweep.runs_executed, "runs_resumed": sweep.runs_resumed,
         "runs_merged_from_job_files": sweep.runs_merged, "runs_wasted": sweep.runs_wasted,
-        "runs_cancelled": sweep.runs_cancelled,
+        "runs_cancelled": sweep.runs_cancelled, "runs_failed": len(sweep.failures),
+        "failed_runs": sweep.failures, **_slurm_counts(run_launcher),
         "launcher": launcher if not workers else f"local --workers {workers}",
         "wall_seconds": round(time.monotonic() - started, 1), "device": str(sweep.device),
         "torch_threads": torch.get_num_threads(), "out": str(out_dir)})
@@ -144,6 +150,7 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
     click.echo(f"\nLauncher {sweep_info['launcher']}: {sweep.runs_executed} runs executed, "
                f"{sweep.runs_resumed} resumed, {sweep.runs_wasted} wasted and "
                f"{sweep.runs_cancelled} cancelled by early-stopped waves.")
+    _echo_failures(sweep.failures)
     if sweep.cut:
         click.echo("\nThe sweep's time budget ran out: cells marked — were not run; re-run "
                    "with the same --out to continue.")
@@ -179,6 +186,28 @@ def _make_launcher(launcher: str, workers: int | None, config: ProbeConfig, out_
     if launcher == "slurm":
         return SlurmLauncher(config, out_dir, slurm_options, cluster=cluster)
     return ProcessLauncher(config, out_dir, workers) if workers else None
+
+
+def _slurm_counts(launcher: Any) -> dict[str, int]:
+    """Jobs a killed driver left in Slurm: adopted (waited for) or cancelled (not needed)."""
+    if not hasattr(launcher, "adopted"):
+        return {}
+    return {"slurm_jobs_adopted": launcher.adopted,
+            "slurm_jobs_orphans_cancelled": launcher.orphans_cancelled}
+
+
+def _echo_failures(failures: list[dict[str, Any]]) -> None:
+    if not failures:
+        return
+    click.echo(f"\n{len(failures)} runs failed (their cells are marked —; re-run with the same "
+               f"--out to retry them):")
+    for failure in failures:
+        click.echo(f"  {_failure_line(failure)} (log {failure['log']})")
+
+
+def _failure_line(failure: dict[str, Any]) -> str:
+    return (f"{failure['run_key']}: Slurm job {failure['slurm_job_id']} "
+            f"{failure['slurm_state']}: {failure['reason']}")
 
 
 def _dry_run(config: ProbeConfig, store: Any, options: Any, as_json: bool) -> None:

@@ -265,10 +265,13 @@ class Sweep:
     """Runs the grid of one config against one results store, through a launcher.
 
     Lengths are waves: every candidate run (depth, seed) of every model at one length is
-    queued shallowest first (models interleaved), `launcher.capacity` of them run at once, and
-    after each finished run the queue drops (and the launcher cancels) the runs that can no
-    longer change a cell. With capacity 1 this is exactly the serial upward search; with W
-    workers it trades wasted deeper runs for wall-clock (`runs_wasted`, `runs_cancelled`).
+    queued shallowest first (models interleaved), `launcher.capacity` of them run at once (the
+    runs that fit are submitted together: one job array on Slurm), and after each finished run
+    the queue drops (and the launcher cancels) the runs that can no longer change a cell. A run
+    whose job ended without a record (`Job.failure`, e.g. a Slurm TIMEOUT) is listed in
+    `failures` and not stored; its cell stays undecided (not run). With capacity 1 this is
+    exactly the serial upward search; with W workers it trades wasted deeper runs for
+    wall-clock (`runs_wasted`, `runs_cancelled`).
     With `sweep.all_depths` nothing is dropped: every candidate (depth 1..max_layers, every
     seed) runs."""
 
@@ -284,6 +287,7 @@ class Sweep:
     runs_cancelled: int = 0
     runs_wasted: int = 0
     cut: bool = False
+    failures: list[dict[str, Any]] = field(default_factory=list)   # Job.failure of each
 
     def run(self) -> list[Cell]:
         """Every cell of the grid, in sweep order."""
@@ -334,8 +338,9 @@ class Sweep:
         executed: list[str] = []
         while True:
             self._drop_unneeded(launcher, owner, queue, running)
+            batch: list[RunSpec] = []          # submitted together (one Slurm job array)
             while queue and (self.store.get(queue[0].key) is not None
-                             or len(running) < launcher.capacity):
+                             or len(running) + len(batch) < launcher.capacity):
                 spec = queue.pop(0)
                 stored = self.store.get(spec.key)
                 if stored is not None:
@@ -349,12 +354,16 @@ class Sweep:
                     break
                 self.progress.run_started(spec, self.config.settings_for(spec.model)[0]
                                           .max_steps)
-                for job in launcher.submit([spec], deadline):
-                    running[spec.key] = job
+                batch.append(spec)
+            running.update((job.spec.key, job) for job in
+                           (launcher.submit(batch, deadline) if batch else []))
             if not running:
                 return executed
             for job in launcher.wait(list(running.values())):
                 del running[job.spec.key]
+                if job.failure is not None:     # ended without a record: reported, not stored
+                    self.failures.append(job.failure)
+                    continue
                 if job.record is None:          # cut by the sweep deadline: not stored
                     self.cut = True
                     continue
