@@ -207,7 +207,8 @@ def _attach_construction(verdict: Verdict, mixer: Mixer, seed: int) -> bool:
         return False
     verdict.status = "constructed"
     verdict.notes.append(f"constructed: {built.name}, threshold depth {shown} (measured), outputs equal the "
-                         f"reference to {built.max_relative_error:.1e} at n = {min(built.threshold_depths)}")
+                         f"reference to {built.max_relative_error:.1e} at n = {min(built.threshold_depths)} "
+                         f"(one layer in a block, random parameter values, seed {seed})")
     return True
 
 
