@@ -146,6 +146,8 @@ def _bad(**changes):
     (dict(inputs=(sympy.Symbol("x0", real=True),) * 2), "inputs repeat"),
     (dict(param_arrays={"x": np.array([sympy.Symbol("x0", real=True)], dtype=object)}), "both as inputs and as parameters"),
     (dict(param_arrays=[symbol_array("W", (2,))]), "param_arrays must be a dict"),
+    (dict(A=sympy.diag(sympy.Symbol("x0") * sympy.Symbol("x0", real=True), 1),
+          param_arrays={"p": np.array([sympy.Symbol("x0")], dtype=object)}), "share a name"),
     (dict(param_arrays={"W": [sympy.Symbol("W0")]}), "must be a numpy array"),
 ])
 def test_malformed_specs_are_refused_naming_the_field(changes, message):
@@ -181,3 +183,31 @@ def test_a_block_whose_map_ignores_the_mixer_does_not_carry_the_witness():
     values = {s: 0.3 for s in mixer.parameters()}
     result = check_stack(Stack((Block(mixer, post),), (values,)))
     assert result["verdict"] == "open" and result["witness_through_block"][0]["verified"] is False
+
+
+# --- float evaluation -----------------------------------------------------------------------
+
+def test_accurate_evaluation_sees_through_a_catastrophic_cancellation():
+    from tc0lab.spec.numeric import SparseMatrixFunction, accurate_matrix
+    u = sympy.Symbol("u", real=True)
+    matrix = sympy.Matrix([[sympy.exp(u + 36) - sympy.exp(36) * sympy.exp(u), sigmoid_of(u)]])
+    rounded = SparseMatrixFunction(matrix, (u,))([1.0])
+    accurate = accurate_matrix(matrix, (u,), [1.0], rounded)
+    assert abs(rounded[0, 0]) > 0.1 and abs(accurate[0, 0]) < 1e-20  # float64 cancels, 40 digits do not
+    assert abs(accurate[0, 1] - 1 / (1 + np.exp(-1.0))) < 1e-15
+
+
+def sigmoid_of(u):
+    from tc0lab.spec.functions import sigmoid
+    return sigmoid(u)
+
+
+def test_a_witness_is_refused_when_the_specs_float_evaluation_is_not_the_spec():
+    from tc0lab.check.verify import _float_evaluation_error
+    from tc0lab.spec.numeric import parameter_symbols
+    x = input_symbols(2)
+    spoiled = sympy.exp(x[0] + 36) - sympy.exp(36) * sympy.exp(x[0])  # exactly 0
+    rec = cases.layer("spoiled", sympy.diag(1 + spoiled, 1), x)
+    symbols = rec.inputs + parameter_symbols(rec)
+    points = [list(token) + [0.5] * len(parameter_symbols(rec)) for token in np.eye(2)]
+    assert _float_evaluation_error(rec, symbols, points, np.eye(2), [(rec.A, None)]) > 1e-3

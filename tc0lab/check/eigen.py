@@ -23,21 +23,19 @@ Each answer is True, False or None (undecided), decided from the expressions:
   rounding of their float evaluation, which cancellation can make much larger than
   eps * |A|, and LAPACK's balancing can make the error of a tiny eigenvalue far larger than
   the bound suggests (W diag(a) W^-1 with a ~ 1e-14 gave -9e-13). So a finding whose margin
-  is below CONFIRM_BELOW (relative) is re-decided at 40 significant digits: the entries and
-  the eigenvalues in mpmath.
+  is below CONFIRM_BELOW (relative) is re-decided: the entries at 40 significant digits,
+  rounded once, and the eigenvalues in mpmath, with the Bauer-Fike bound of that rounding.
 - None: neither a proof nor a point, said plainly with the number of samples.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
 from threadpoolctl import threadpool_limits
 
-from tc0lab.spec.functions import mpmath_modules
-from tc0lab.spec.numeric import parameter_symbols, point, random_values, transition_function
+from tc0lab.spec.numeric import accurate_matrix, parameter_symbols, point, random_values, transition_function
 from tc0lab.spec.recurrence import Recurrence
 from tc0lab.spec.structure import triangular_order
 
@@ -94,19 +92,17 @@ def _shown(value: complex) -> str:
     return f"{value.real:.4g}" if value.imag == 0 else f"{value:.4g}"
 
 
-def _accurate_eigenvalues(rec: Recurrence, arguments: list[float]) -> np.ndarray:
-    """The eigenvalues of A(x), entries and eigenvalues computed at ACCURATE_DIGITS digits (mpmath)."""
+def _accurate_eigenvalues(rec: Recurrence, arguments: list[float]) -> tuple[np.ndarray, float]:
+    """The eigenvalues of A(x) and their error bound: entries at ACCURATE_DIGITS digits, rounded once
+    to float64, then eigenvalues in mpmath at the same precision. What remains is the entries'
+    rounding (|E| <= eps |A|), which moves an eigenvalue by at most cond(V) |E| (Bauer-Fike)."""
     import mpmath
-    function = _mpmath_transition(rec)
+    rounded = transition_function(rec)(arguments)
+    entries = accurate_matrix(rec.A, rec.inputs + parameter_symbols(rec), arguments, rounded)
     with mpmath.workdps(ACCURATE_DIGITS):
-        matrix = mpmath.matrix(function(*[mpmath.mpf(float(a)) for a in arguments]))
-        eigenvalues = mpmath.eig(matrix, left=False, right=False)
-        return np.array([complex(e) for e in eigenvalues])
-
-
-@functools.lru_cache(maxsize=16)
-def _mpmath_transition(rec: Recurrence):
-    return sympy.lambdify(list(rec.inputs + parameter_symbols(rec)), rec.A.tolist(), modules=mpmath_modules())
+        eigenvalues = mpmath.eig(mpmath.matrix(entries.tolist()), left=False, right=False)
+        values = np.array([complex(e) for e in eigenvalues])
+    return values, eigenvalue_tolerance(entries)[1]
 
 
 def _findings(matrix: np.ndarray) -> tuple[complex | None, complex | None, float, float]:
@@ -127,10 +123,9 @@ def _confirmed(rec: Recurrence, arguments: list[float], kind: int) -> tuple[comp
     if rec.state_size > MAX_ACCURATE_SIZE:
         return None, float("inf")
     try:
-        eigenvalues = _accurate_eigenvalues(rec, arguments)
+        eigenvalues, bound = _accurate_eigenvalues(rec, arguments)
     except (TypeError, ValueError, ZeroDivisionError, ArithmeticError):
         return None, float("inf")
-    bound = 10.0 ** (8 - ACCURATE_DIGITS) * max(1.0, float(np.max(np.abs(eigenvalues))))
     if kind == 0:
         real = eigenvalues[(np.abs(eigenvalues.imag) <= bound) & (eigenvalues.real < -bound)]
         return (complex(real.real.min()) if len(real) else None), bound

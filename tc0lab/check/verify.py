@@ -24,7 +24,8 @@ checks:
   sequences, so that what is verified is the spec's own forward pass.
 
 Every step uses the spec's matrices A(x), B(x) x, C(x), D(x) evaluated numerically per token,
-on the whole state.
+on the whole state; before anything runs, those float64 values are compared with a 40-digit
+evaluation of the same entries (a spec whose float evaluation cancels is refused).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from tc0lab.spec.numeric import (SparseMatrixFunction, parameter_symbols, parameter_values, point,
+from tc0lab.spec.numeric import (SparseMatrixFunction, accurate_matrix, parameter_symbols, parameter_values, point,
                                  transition_function, write_function)
 from tc0lab.groups import close_under_composition
 from tc0lab.spec.functions import NUMPY
@@ -96,6 +97,8 @@ class _Steps:
         self.post = machine.post
         self.h0 = np.zeros(rec.state_size) if rec.h0 is None else np.array(
             [complex(e.xreplace({s: machine.values[s] for s in e.free_symbols})) for e in rec.h0])
+        self.float_error = _float_evaluation_error(rec, symbols, at, self.token_vectors,
+                                                   [(rec.A, self.A), (rec.B, None), (rec.C, self.C), (rec.D, None)])
         arrays = (self.A, self.b, self.C, self.Dx, self.h0)
         self.dtype = complex if any(np.iscomplexobj(a) and np.any(np.imag(a)) for a in arrays) else float
         if self.dtype is float:
@@ -120,6 +123,27 @@ class _Steps:
         """What the layer emits after each row's last token: y = C(x) h + D x (then the block's map)."""
         y = np.einsum("bos,bs->bo", self.C[last_tokens], states) + self.Dx[last_tokens]
         return y if self.post is None else self.post(self.token_vectors[last_tokens], y)
+
+
+FLOAT_AGREEMENT = 1e-9  # float64 against 40-digit evaluation of the spec at the witness's tokens, relative
+
+
+def _float_evaluation_error(rec: Recurrence, symbols, points, token_vectors, matrices) -> float:
+    """The largest relative gap between the float64 and the 40-digit values of A, B, C, D at the tokens.
+
+    Verification runs the float evaluation; a spec whose float evaluation cancels catastrophically
+    (exp(u + 36) - e^36 exp(u) is 0, but not in float64) would otherwise verify a machine that the
+    exact spec is not.
+    """
+    worst = 0.0
+    for matrix, rounded in matrices:
+        function = SparseMatrixFunction(matrix, symbols) if rounded is None else None
+        for index, at in enumerate(points):
+            value = function(at) if rounded is None else rounded[index]
+            accurate = accurate_matrix(matrix, symbols, at, value)
+            scale = max(1.0, float(np.max(np.abs(accurate))) if accurate.size else 1.0)
+            worst = max(worst, float(np.max(np.abs(accurate - value))) / scale if accurate.size else 0.0)
+    return worst
 
 
 def _shortest_words(table: np.ndarray, generator_ids: tuple[int, ...]) -> list[list[int]]:
@@ -243,6 +267,11 @@ def _verify(machine, permutations, random_words, random_length, max_exhaustive_l
     steps = _Steps(machine)
     runner = _WordRunner(steps, words)
     result = Verification(False, tokens_per_element_max=max(len(w) for w in words))
+    result.extra["float_evaluation_error"] = steps.float_error
+    if not steps.float_error <= FLOAT_AGREEMENT:
+        result.failure = (f"the spec's float64 evaluation at the witness's tokens differs from its 40-digit "
+                          f"evaluation by {steps.float_error:.3g} (relative): rounding, not the layer, would be verified")
+        return result
     if machine.post is not None:
         result.decoded = "the block's output: the mixer's y = C(x) h + D x through the block's position-wise map"
     codebook = _Codebook(runner, machine, table, inverse)

@@ -12,6 +12,7 @@ expressions.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -27,6 +28,7 @@ class Unsupported(Exception):
 _FUNCTIONS: dict[type, Callable] = {cls: functions.NUMPY[name] for cls, name in functions.SYMPY_TO_NAME.items()}
 _FUNCTIONS.update({sympy.re: np.real, sympy.im: np.imag, sympy.conjugate: np.conj})
 _REDUCTIONS: dict[type, Callable] = {sympy.Max: np.maximum, sympy.Min: np.minimum}
+ACCURATE_DIGITS = 40
 
 
 def _constant(expr: sympy.Expr) -> str | None:
@@ -38,11 +40,51 @@ def _constant(expr: sympy.Expr) -> str | None:
     return repr(value.real) if value.imag == 0 else repr(value)
 
 
+@dataclass(frozen=True)
+class _Backend:
+    """What the generated source calls: numpy (float64) or mpmath (ACCURATE_DIGITS digits)."""
+
+    functions: dict
+    reductions: dict
+    sqrt: Callable
+    constant: Callable  # closed-form number -> a literal (str), a value to bind, or None
+
+
+def _mpmath_constant(expr: sympy.Expr):
+    import mpmath
+    try:
+        value = complex(expr)  # only to refuse what sympy cannot evaluate
+    except TypeError:
+        return None
+    exact = sympy.N(expr, ACCURATE_DIGITS + 10)
+    real, imag = exact.as_real_imag()
+    with mpmath.workdps(ACCURATE_DIGITS + 10):  # an mpf keeps the precision it was made at
+        return mpmath.mpc(str(real), str(imag)) if value.imag else mpmath.mpf(str(real))
+
+
+def _mpmath_backend() -> _Backend:
+    import mpmath
+    table = functions.mpmath_functions()
+    found = {cls: table[name] for cls, name in functions.SYMPY_TO_NAME.items()}
+    found.update({sympy.re: mpmath.re, sympy.im: mpmath.im, sympy.conjugate: mpmath.conj})
+    return _Backend(found, {sympy.Max: max, sympy.Min: min}, mpmath.sqrt, _mpmath_constant)
+
+
+_NUMPY = _Backend(_FUNCTIONS, _REDUCTIONS, np.sqrt, _constant)
+
+
+def mpmath_source_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> Callable:
+    """Like `numpy_source_function`, evaluated in mpmath: call it with mpf arguments inside
+    `mpmath.workdps(ACCURATE_DIGITS)`; constants are bound at ACCURATE_DIGITS + 10 digits."""
+    return numpy_source_function(symbols, exprs, _mpmath_backend())
+
+
 class _Writer:
-    def __init__(self, symbols: Sequence[sympy.Symbol]):
+    def __init__(self, symbols: Sequence[sympy.Symbol], backend: "_Backend | None" = None):
         self.names: dict[sympy.Basic, str] = {s: f"a{i}" for i, s in enumerate(symbols)}
         self.lines: list[str] = []
         self.namespace: dict[str, object] = {}
+        self.backend = backend or _NUMPY
 
     def _callable(self, function: Callable) -> str:
         name = f"f{id(function)}"
@@ -65,9 +107,9 @@ class _Writer:
             if expr.is_Symbol:
                 raise Unsupported(f"symbol {expr} is not an argument")
             if expr.is_number and not expr.free_symbols:
-                constant = _constant(expr)
+                constant = self.backend.constant(expr)
                 if constant is not None:
-                    self._assign(expr, constant)
+                    self._assign(expr, constant if isinstance(constant, str) else self._callable(constant))
                     continue
             if not children_done:
                 stack.append((expr, True))
@@ -85,18 +127,18 @@ class _Writer:
             base, exponent = args
             power = expr.args[1]
             if power == sympy.Rational(1, 2):
-                return f"{self._callable(np.sqrt)}({base})"
+                return f"{self._callable(self.backend.sqrt)}({base})"
             if power == -sympy.Rational(1, 2):
-                return f"1 / {self._callable(np.sqrt)}({base})"
+                return f"1 / {self._callable(self.backend.sqrt)}({base})"
             if power == -1:
                 return f"1 / {base}"
             if power == 2:
                 return f"{base} * {base}"
             return f"{base} ** {exponent}"
-        if type(expr) in _FUNCTIONS and len(args) == 1:
-            return f"{self._callable(_FUNCTIONS[type(expr)])}({args[0]})"
-        if type(expr) in _REDUCTIONS:
-            reduce = self._callable(_REDUCTIONS[type(expr)])
+        if type(expr) in self.backend.functions and len(args) == 1:
+            return f"{self._callable(self.backend.functions[type(expr)])}({args[0]})"
+        if type(expr) in self.backend.reductions:
+            reduce = self._callable(self.backend.reductions[type(expr)])
             source = args[0]
             for arg in args[1:]:
                 source = f"{reduce}({source}, {arg})"
@@ -104,12 +146,13 @@ class _Writer:
         raise Unsupported(f"no numpy translation for {type(expr).__name__}")
 
 
-def numpy_source_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> Callable:
+def numpy_source_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr],
+                          backend: "_Backend | None" = None) -> Callable:
     """f(*values) -> [value of each expr], like sympy.lambdify(symbols, list(exprs)).
 
     Raises Unsupported when an expression holds a node kind this module does not translate.
     """
-    writer = _Writer(symbols)
+    writer = _Writer(symbols, backend)
     outputs = [writer.name_of(sympy.sympify(e)) for e in exprs]
     arguments = ", ".join(f"a{i}" for i in range(len(symbols)))
     source = "\n".join([f"def generated({arguments}):", *writer.lines, f"    return [{', '.join(outputs)}]"])

@@ -128,16 +128,25 @@ def apply(name: str, expr: sympy.Expr) -> sympy.Expr:
     return NAME_TO_SYMPY[name](expr)
 
 
-def mpmath_modules() -> list:
-    """Modules for sympy.lambdify that evaluate every spec function in mpmath (high precision)."""
+def mpmath_functions() -> dict[str, Callable]:
+    """Every spec function by name, evaluated in mpmath (high precision); twins of NUMPY."""
     import mpmath
 
     def sigmoid_mp(z):
         return 1 / (1 + mpmath.exp(-z))
 
-    custom = {"softplus": lambda z: mpmath.log(1 + mpmath.exp(z)), "sigmoid": sigmoid_mp,
-              "silu": lambda z: z * sigmoid_mp(z), "relu": lambda z: z if mpmath.re(z) > 0 else 0 * z,
-              "rsqrt": lambda z: 1 / mpmath.sqrt(z), "sign": mpmath.sign}
+    return {"exp": mpmath.exp, "log": mpmath.log, "tanh": mpmath.tanh, "sgn": mpmath.sign, "sqrt": mpmath.sqrt,
+            "abs": abs, "cos": mpmath.cos, "sin": mpmath.sin, "softplus": lambda z: mpmath.log(1 + mpmath.exp(z)),
+            "sigmoid": sigmoid_mp, "silu": lambda z: z * sigmoid_mp(z),
+            "relu": lambda z: z if mpmath.re(z) > 0 else 0 * z, "rsqrt": lambda z: 1 / mpmath.sqrt(z),
+            "reciprocal": lambda z: 1 / z, "identity": lambda z: z}
+
+
+def mpmath_modules() -> list:
+    """Modules for sympy.lambdify that evaluate every spec function in mpmath (high precision)."""
+    table = mpmath_functions()
+    custom = {name: table[name] for name in ("softplus", "sigmoid", "silu", "relu", "rsqrt")}
+    custom["sign"] = table["sgn"]
     return [custom, "mpmath"]
 
 

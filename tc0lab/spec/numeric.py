@@ -15,8 +15,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import sympy
 
-from tc0lab.spec.codegen import Unsupported, numpy_source_function
-from tc0lab.spec.functions import lambdify_modules
+from tc0lab.spec.codegen import Unsupported, mpmath_source_function, numpy_source_function
+from tc0lab.spec.functions import lambdify_modules, mpmath_modules
 from tc0lab.spec.recurrence import Recurrence
 
 
@@ -115,6 +115,41 @@ def point(rec: Recurrence, token: Sequence[float], values: Mapping[sympy.Symbol,
 def random_values(rec: Recurrence, rng: np.random.Generator, scale: float = 1.0) -> dict:
     """Independent N(0, scale^2) values for every parameter symbol."""
     return {s: float(rng.normal(0.0, scale)) for s in parameter_symbols(rec)}
+
+
+ACCURATE_DIGITS = 40
+
+
+@functools.lru_cache(maxsize=64)
+def _accurate_entries(flat: tuple, symbols: tuple) -> tuple[list[int], list[int], object]:
+    """The compound entries (bare symbols and numbers are exact in float64) as one mpmath function
+    of just the symbols they use: (entry positions, argument positions, function)."""
+    compound = [i for i, entry in enumerate(flat) if entry != 0 and not entry.is_Symbol and not entry.is_number]
+    if not compound:
+        return [], [], None
+    used = set().union(*(flat[i].free_symbols for i in compound))
+    arguments = [k for k, s in enumerate(symbols) if s in used]
+    chosen, exprs = [symbols[k] for k in arguments], [flat[i] for i in compound]
+    try:
+        return compound, arguments, mpmath_source_function(chosen, exprs)
+    except Unsupported:
+        plain = [sympy.Symbol(f"_s{k}", real=True) for k in arguments]  # lambdify renames other names slowly
+        renamed = [e.xreplace(dict(zip(chosen, plain))) for e in exprs]
+        return compound, arguments, sympy.lambdify(plain, renamed, modules=mpmath_modules(), dummify=False)
+
+
+def accurate_matrix(matrix: sympy.Matrix, symbols: Sequence[sympy.Symbol], values: Sequence[float],
+                    rounded: np.ndarray) -> np.ndarray:
+    """`rounded` (the float evaluation of the matrix at `values`) with every compound entry recomputed
+    at ACCURATE_DIGITS digits (mpmath) and rounded once: a reference for the float evaluation, which
+    cancellation can spoil. Bare symbols and numbers are exact already."""
+    import mpmath
+    compound, arguments, function = _accurate_entries(tuple(matrix), tuple(symbols))
+    out = np.array(rounded, dtype=complex).reshape(-1)
+    if compound:
+        with mpmath.workdps(ACCURATE_DIGITS):
+            out[compound] = [complex(e) for e in function(*[mpmath.mpf(float(values[k])) for k in arguments])]
+    return out.reshape(matrix.shape)
 
 
 def coordinate_blocks(matrix: sympy.Matrix) -> list[list[int]]:

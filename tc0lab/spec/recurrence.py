@@ -81,6 +81,12 @@ def _input_problems(inputs, parameters: set) -> list[str]:
     both = sorted(map(str, set(inputs) & parameters))
     if both:
         problems.append(f"symbols declared both as inputs and as parameters: {', '.join(both)}")
+    names = [s.name for s in inputs] + [s.name for s in parameters]
+    clashes = sorted({name for name in names if names.count(name) > 1} - set(both) - {str(s) for s in inputs
+                                                                                     if list(inputs).count(s) > 1})
+    if clashes:
+        problems.append(f"different symbols share a name (e.g. with other assumptions): {', '.join(clashes[:5])}; "
+                        "generated code tells symbols apart by name")
     return problems
 
 
