@@ -90,8 +90,9 @@ def fixed_cycle_under_tanh() -> Recurrence:
     return layer("cycle_tanh", sympy.Matrix([[0, 0, 1], [1, 0, 0], [0, 1, 0]]), x, nonlinearity="tanh")
 
 
-def normalised(k: sympy.Matrix) -> sympy.Matrix:
-    return k / sympy.sqrt(sum(e ** 2 for e in k) + sympy.Rational(1, 10 ** 12))
+def normalised(k: sympy.Matrix, epsilon: sympy.Expr = sympy.Integer(0)) -> sympy.Matrix:
+    """k / |k| (with epsilon inside the root, the norm is never exactly 1: then no exact witness exists)."""
+    return k / sympy.sqrt(sum(e ** 2 for e in k) + epsilon)
 
 
 def delta_rule(keys: int, inputs: int, beta_max: int = 2) -> Recurrence:

@@ -57,13 +57,45 @@ def test_eigenvalues_of_a_conjugated_gate_are_never_called_negative_from_roundin
     assert answers.negative is not True and answers.non_real is not True
 
 
+def test_transitions_that_are_permutations_only_to_1e_10_are_not_a_witness():
+    from sympy.combinatorics import Permutation
+    x = input_symbols(2)
+
+    def matrix(p: Permutation) -> sympy.Matrix:
+        return sympy.Matrix(5, 5, lambda i, j: 1 if p(j) == i else 0)
+
+    E = sympy.Matrix(5, 5, lambda i, j: sympy.Rational((3 * i + 7 * j) % 5 - 2, 10 ** 10))
+    h0, c = symbol_array("h0", (5,)), symbol_array("c", (1, 5))
+    A = x[0] * (matrix(Permutation(0, 1, size=5)) + E) + x[1] * matrix(Permutation(0, 1, 2, 3, 4))
+    rec = Recurrence("near", x, A, sympy.zeros(5, 2), sympy.Matrix(c), sympy.zeros(1, 2), {"h0": h0, "c": c},
+                     h0=sympy.Matrix(h0))
+    assert check_recurrence(rec).verdict == "open"  # the group they generate is infinite
+
+
+def test_a_tiny_genuine_non_commuting_part_is_not_taken_for_rounding():
+    x = input_symbols(3)
+    M = symbol_array("M", (3, 5, 5))
+    A = sympy.diag(1, 2, 3, 4, 5) + sympy.Float(1e-13) * sum((sympy.Matrix(M[t]) * x[t] for t in range(3)),
+                                                             sympy.zeros(5, 5))
+    verdict = check_recurrence(cases.layer("tiny", A, x, {"M": M}))
+    assert verdict.verdict != "TC0"  # at other parameter values this family is the S5 selector
+
+
+def test_eigenvalue_answers_survive_a_cancelling_entry():
+    x = input_symbols(1)
+    zero = sympy.exp(x[0] + 40) - sympy.exp(40) * sympy.exp(x[0])  # exactly 0: A is the shear [[1, 1], [0, 1]]
+    answers = eigenvalue_answers(cases.layer("cancel", sympy.Matrix([[1, 1], [zero, 1]]), x))
+    assert answers.negative is not True and answers.non_real is not True
+
+
 # --- labels --------------------------------------------------------------------------------
 
-def test_a_float_conjugated_family_is_labelled_commuting_up_to_rounding():
+def test_a_float_conjugated_family_is_labelled_commuting_up_to_rounding_and_left_open():
     W = sympy.Matrix(np.random.default_rng(1).normal(size=(3, 3)))
     verdict = check_recurrence(cases.conjugated_diagonal(W))
     assert verdict.structure == "commuting" and "rounding" in verdict.evidence
     assert "non-commuting" not in verdict.rule
+    assert verdict.verdict == "open" and "exactly" in verdict.notes[-1]
 
 
 def test_a_shear_is_tc0_by_the_triangular_rule_not_by_thm_4_6():
@@ -143,9 +175,16 @@ def _bad(**changes):
     (dict(B=sympy.Matrix([[float("inf"), 0], [0, 1]])), "B has non-finite"),
     (dict(C=sympy.Matrix([[sympy.zoo, 0]])), "C has non-finite"),
     (dict(A=sympy.zeros(0, 0), B=sympy.zeros(0, 2), C=sympy.zeros(1, 0)), "at least one coordinate"),
+    (dict(inputs=[sympy.Symbol("x0", real=True), sympy.Symbol("x0", real=True)]), "inputs repeat"),
     (dict(inputs=(sympy.Symbol("x0", real=True),) * 2), "inputs repeat"),
     (dict(param_arrays={"x": np.array([sympy.Symbol("x0", real=True)], dtype=object)}), "both as inputs and as parameters"),
     (dict(param_arrays=[symbol_array("W", (2,))]), "param_arrays must be a dict"),
+    (dict(h0=[0, 1]), "h0 must be a sympy Matrix"),
+    (dict(h0=sympy.Matrix([sympy.Symbol("x0", real=True), 0])), "h0 must not depend on the input"),
+    (dict(D=sympy.Matrix([[sympy.Integer(10) ** 400, 0]])), "too large for float64"),
+    pytest.param(dict(A=sympy.Matrix([[sympy.true, 0], [0, 1]])), "Boolean entry",
+                 marks=pytest.mark.filterwarnings("ignore::DeprecationWarning")),
+    (dict(C=sympy.zeros(0, 2), D=sympy.zeros(0, 2)), "at least one coordinate"),
     (dict(A=sympy.diag(sympy.Symbol("x0") * sympy.Symbol("x0", real=True), 1),
           param_arrays={"p": np.array([sympy.Symbol("x0")], dtype=object)}), "share a name"),
     (dict(param_arrays={"W": [sympy.Symbol("W0")]}), "must be a numpy array"),

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from tc0lab.check.solve import solve_parameters
+from tc0lab.check.solve import ACCEPTED, solve_parameters
 from tc0lab.check.verify import Machine
 from tc0lab.spec.numeric import by_name
 from tc0lab.spec.functions import NUMPY
@@ -88,7 +88,7 @@ def construct(rec: Recurrence, generators=S5_GENERATORS, gain: float = 40.0, see
     start = {s: float(v) for s, v in zip(sorted(rec.parameters(), key=by_name),
                                          np.random.default_rng(seed).normal(size=len(rec.parameters())))}
     solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start)
-    if solution.residual > 1e-9:
+    if solution.residual > ACCEPTED:
         return None
     machine = Machine(rec, solution.values, tokens[:-1], tokens[-1:], tuple(range(need.state_size)))
     return machine, solution.residual

@@ -21,10 +21,12 @@ Each answer is True, False or None (undecided), decided from the expressions:
   perturbation E; LAPACK's backward error is |E| <= c * eps * |A|. A sample whose V is
   singular (a defective matrix) decides nothing. The entries of A(x) themselves carry the
   rounding of their float evaluation, which cancellation can make much larger than
-  eps * |A|, and LAPACK's balancing can make the error of a tiny eigenvalue far larger than
-  the bound suggests (W diag(a) W^-1 with a ~ 1e-14 gave -9e-13). So a finding whose margin
-  is below CONFIRM_BELOW (relative) is re-decided: the entries at 40 significant digits,
-  rounded once, and the eigenvalues in mpmath, with the Bauer-Fike bound of that rounding.
+  eps * |A| (exp(x + 40) - e^40 exp(x) is 0, but not in float64), and LAPACK's balancing
+  can make the error of a tiny eigenvalue far larger than the bound suggests (W diag(a) W^-1
+  with a ~ 1e-14 gave -9e-13). So every finding is re-decided before it is reported (for
+  states up to ALWAYS_CONFIRMED_SIZE; larger ones when the margin is below CONFIRM_BELOW):
+  the entries at 40 significant digits, rounded once, and the eigenvalues in mpmath, with
+  the Bauer-Fike bound of that rounding.
 - None: neither a proof nor a point, said plainly with the number of samples.
 """
 from __future__ import annotations
@@ -45,6 +47,7 @@ BACKWARD_ERROR_FACTOR = 64.0  # c in |E| <= c * eps * |A| (generous for small de
 CONFIRM_BELOW = 1e-6  # findings with a smaller margin (relative to |A|) are re-evaluated accurately
 ACCURATE_DIGITS = 40
 MAX_ACCURATE_SIZE = 32  # larger matrices: a small-margin finding is not confirmed (stays undecided)
+ALWAYS_CONFIRMED_SIZE = 12  # up to this state size, every finding is re-decided at 40 digits
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def _search(rec: Recurrence, want_negative: bool, want_non_real: bool, seed: int
                 if value is None or not wanted[kind] or found[kind] is not None:
                     continue
                 how = f"error bound {tolerance:.2g}"
-                if margin < CONFIRM_BELOW:
+                if margin < CONFIRM_BELOW or rec.state_size <= ALWAYS_CONFIRMED_SIZE:
                     value, tolerance = _confirmed(rec, arguments, kind)
                     how = f"confirmed at {ACCURATE_DIGITS} digits (entries and eigenvalues), bound {tolerance:.2g}"
                 if value is not None:

@@ -12,7 +12,8 @@ through the simple roots of the 4-dimensional standard representation generate S
   the closure); each generator then permutes the orbit of a generic vector, whose points
   are distinct for distinct group elements (a generic vector has a trivial stabiliser in a
   finite matrix group), so the action is faithful and the permutation group is isomorphic
-  to the matrix group.
+  to the matrix group. Matrices count as equal only to rounding (1e-11): generators that
+  are group elements only to 1e-10 generate an infinite group, and the closure says so.
 
 `group_name` names the group: S_k or A_k when the action is on k moved coordinates and the
 order says so, the non-solvable groups of order 60 and 120 by their center and derived
@@ -28,7 +29,7 @@ import numpy as np
 from sympy.combinatorics import Permutation, PermutationGroup
 
 MAX_ELEMENTS = 2000  # the largest matrix group closed numerically
-AGREEMENT = 1e-8  # two matrices (or orbit points) closer than this in max-norm are one
+AGREEMENT = 1e-11  # two matrices (or orbit points) closer than this in max-norm are one (rounding, not more)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Action:
     on: str  # what the points are: 'coordinates' or 'an orbit of a generic vector'
 
 
-def as_permutation(matrix: np.ndarray, tolerance: float = 1e-9) -> np.ndarray | None:
+def as_permutation(matrix: np.ndarray, tolerance: float = 1e-12) -> np.ndarray | None:
     """The array form pi (P[pi(i), i] = 1) if `matrix` is a permutation matrix, else None."""
     if np.iscomplexobj(matrix):
         if np.max(np.abs(matrix.imag)) > tolerance:

@@ -33,7 +33,7 @@ import numpy as np
 import sympy
 
 from tc0lab.check.matrix_groups import Action, group_name, permutation_action
-from tc0lab.check.solve import solve_parameters
+from tc0lab.check.solve import ACCEPTED, solve_parameters
 from tc0lab.check.targets import target_sets
 from tc0lab.check.verify import Machine
 from tc0lab.spec.numeric import by_name, coordinate_blocks, point, random_values, transition_function, write_function
@@ -131,8 +131,7 @@ def _equations(rec: Recurrence, block: tuple[int, ...], word: list[int], target:
     product = sympy.eye(len(block))
     for i in word:
         product = _substituted_block(rec, block, _basis(rec.d_in, i)) * product
-    equations = [(sympy.expand(product[a, c]) if len(word) > 1 else product[a, c], float(target[a, c]))
-                 for a in range(len(block)) for c in range(len(block))]
+    equations = [(product[a, c], float(target[a, c])) for a in range(len(block)) for c in range(len(block))]
     for i in word:
         if not free[i]:
             token = _basis(rec.d_in, i)
@@ -223,14 +222,14 @@ def _solve_targets(rec, block, seed, restarts, equations, token_words, starts, t
         solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start,
                                     max_iterations=200 if single else WORD_ITERATIONS, exact_fallback=single)
         best = min(best, solution.residual)
-        if solution.residual > 1e-9:
+        if solution.residual > ACCEPTED:
             continue
         iterations = solution.iterations
         if starts:  # then the start write, moving only parameters the witness leaves free
             used = set().union(*(sympy.sympify(e).free_symbols for e, _ in equations))
             unused = sorted(rec.parameters() - used, key=by_name)
             written = solve_parameters(_start_equations(rec, block, starts[0]), unused, solution.values)
-            if written.residual > 1e-9:
+            if written.residual > ACCEPTED:
                 log.add(f"{label}: transitions solved, but no start write could be solved "
                         f"(residual {written.residual:.2g})")
                 continue

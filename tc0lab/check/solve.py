@@ -34,7 +34,8 @@ from tc0lab.spec.numeric import by_name, numpy_function
 
 
 MAX_STEP = 4.0  # largest change of any one parameter per iteration
-EXACT_ABOVE = 1e-9  # a difference-Jacobian solve that ends above this residual goes on with the exact one
+EXACT_ABOVE = 1e-13  # a difference-Jacobian solve that ends above this residual goes on with the exact one
+ACCEPTED = 1e-12  # a solution counts when every equation holds to this (float rounding, not an approximation)
 
 
 @dataclass(frozen=True)

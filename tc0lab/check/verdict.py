@@ -259,21 +259,32 @@ _TC0_RULES = {
 
 
 def _commuting_without_construction(verdict: Verdict, structure: Structure) -> Verdict:
-    if structure.up_to_rounding:
-        verdict.rule, verdict.citation = "A(x) commuting up to float rounding, not diagonalisable here", "none"
-        verdict.notes.append("open: the family commutes only up to the rounding of its float constants and no "
-                             "constant diagonalising basis was found; write its constants exactly to decide it")
-        return verdict
     verdict.verdict, verdict.status = "TC0", "cited"
     verdict.rule, verdict.citation = "A(x) pairwise commuting (simultaneously triangularisable)", \
         citations.SIMULTANEOUS_TRIANGULAR
     verdict.notes.append("cited, not constructed: the hypothesis (pairwise commutation) is proven by sympy, but "
-                         "A(x0) has repeated eigenvalues, so tc0lab found no constant basis and did not build the "
-                         "constant-depth circuit")
+                         "the compiler found no constant diagonalising basis (A(x0) has repeated or too-close "
+                         "eigenvalues), so tc0lab did not build the constant-depth circuit")
+    return verdict
+
+
+def _commuting_up_to_rounding(verdict: Verdict, mixer: Recurrence, seed: int) -> Verdict:
+    """A family that commutes only up to its float constants' rounding: open, with what was built."""
+    verdict.rule = "A(x) commuting only up to the rounding of its float constants"
+    verdict.citation = "none: tc0lab cannot tell rounded constants from a family that truly does not commute"
+    built = _attach_construction(verdict, mixer, seed)
+    if built:
+        verdict.status = "undecided"
+        verdict.notes[-1] = verdict.notes[-1].replace("constructed:", "built (evidence, not a verdict):", 1)
+    verdict.notes.append("open: the commutator's coefficients are rounding-sized but not zero; a tiny genuine "
+                         "non-commuting part looks the same and can make the family NC1-hard at other parameter "
+                         "values. Write the constants exactly (sympy Rational, or W.inv() of an exact W) to decide.")
     return verdict
 
 
 def _linear_verdict(verdict: Verdict, mixer: Recurrence, structure: Structure, seed: int, **verify_options) -> Verdict:
+    if structure.kind == "commuting" and structure.up_to_rounding:
+        return _commuting_up_to_rounding(verdict, mixer, seed)
     if structure.kind in _TC0_RULES:
         verdict.rule, verdict.citation = _TC0_RULES[structure.kind]
         if _attach_construction(verdict, mixer, seed):

@@ -125,7 +125,35 @@ class _Steps:
         return y if self.post is None else self.post(self.token_vectors[last_tokens], y)
 
 
-FLOAT_AGREEMENT = 1e-9  # float64 against 40-digit evaluation of the spec at the witness's tokens, relative
+FLOAT_AGREEMENT = 1e-12  # float64 against 40-digit evaluation of the spec at the witness's tokens, relative
+REPRESENTATION_AGREEMENT = 1e-11  # |M_g M_e - M_(e then g)| on the witness block, relative
+
+
+def _representation_error(steps: "_Steps", machine: Machine, table: np.ndarray, words: list[list[int]],
+                          generator_ids: tuple[int, ...]) -> float:
+    """How far the transitions on the witness's coordinates are from a representation of the group.
+
+    M_e is the product of the token transitions along e's word; for an exact representation,
+    reading generator g after e gives M_(e then g) for every element e and generator g. A
+    transition that is a permutation only to 1e-10 passes a decoding check on words of length
+    64, but generates an infinite group; this catches it.
+    """
+    index = np.array(machine.coordinates)
+    blocks = steps.A[:, index][:, :, index]
+
+    def product(word: list[int]) -> np.ndarray:
+        matrix = np.eye(len(index), dtype=blocks.dtype)
+        for token in word:
+            matrix = blocks[token] @ matrix
+        return matrix
+
+    elements = [product(word) for word in words]
+    scale = max(1.0, max(float(np.max(np.abs(m))) for m in elements))
+    worst = 0.0
+    for e, matrix in enumerate(elements):
+        for generator in set(generator_ids):
+            worst = max(worst, float(np.max(np.abs(elements[generator] @ matrix - elements[table[e, generator]]))))
+    return worst / scale
 
 
 def _float_evaluation_error(rec: Recurrence, symbols, points, token_vectors, matrices) -> float:
@@ -272,6 +300,14 @@ def _verify(machine, permutations, random_words, random_length, max_exhaustive_l
         result.failure = (f"the spec's float64 evaluation at the witness's tokens differs from its 40-digit "
                           f"evaluation by {steps.float_error:.3g} (relative): rounding, not the layer, would be verified")
         return result
+    if machine.rec.nonlinearity is None:
+        error = _representation_error(steps, machine, table, words, closure.generator_ids)
+        result.extra["representation_error"] = error
+        if not error <= REPRESENTATION_AGREEMENT:
+            result.failure = (f"the token transitions on the witness's coordinates are not an exact representation "
+                              f"of the group: a product along the Cayley table is off by {error:.3g} (relative; "
+                              f"allowed {REPRESENTATION_AGREEMENT:g}), so long words would drift")
+            return result
     if machine.post is not None:
         result.decoded = "the block's output: the mixer's y = C(x) h + D x through the block's position-wise map"
     codebook = _Codebook(runner, machine, table, inverse)

@@ -64,10 +64,23 @@ def _bind(param_arrays: ParamArrays, arrays: Mapping[str, np.ndarray]) -> dict:
 NON_FINITE = (sympy.nan, sympy.oo, -sympy.oo, sympy.zoo)
 
 
+FLOAT_LIMIT = 1e300  # a constant beyond this overflows float64 arithmetic
+
+
 def _non_finite(label: str, exprs) -> list[str]:
-    """A problem for every entry of `label` that holds NaN, an infinity or complex infinity."""
-    bad = [str(e) for e in exprs if sympy.sympify(e).has(*NON_FINITE)]
-    return [f"{label} has non-finite entries (NaN or infinity), e.g. {bad[0]}"] if bad else []
+    """Problems for entries of `label` that hold NaN, an infinity, a float64-overflowing constant or a Boolean."""
+    exprs = [sympy.sympify(e) for e in exprs]
+    problems = []
+    bad = [str(e) for e in exprs if e.has(*NON_FINITE)]
+    if bad:
+        problems.append(f"{label} has non-finite entries (NaN or infinity), e.g. {bad[0]}")
+    huge = [str(n)[:20] for e in exprs for n in e.atoms(sympy.Number) if n.is_finite and abs(n) > FLOAT_LIMIT]
+    if huge:
+        problems.append(f"{label} has a constant too large for float64 arithmetic: {huge[0]}...")
+    logical = (sympy.logic.boolalg.BooleanAtom, sympy.logic.boolalg.BooleanFunction, sympy.core.relational.Relational)
+    if any(isinstance(e, logical) for e in exprs):
+        problems.append(f"{label} has a Boolean entry (True/False or a relation), not a number")
+    return problems
 
 
 def _input_problems(inputs, parameters: set) -> list[str]:
@@ -117,6 +130,8 @@ class _Mixer:
     kind = "mixer"
 
     def __post_init__(self) -> None:
+        if isinstance(self.inputs, list):
+            object.__setattr__(self, "inputs", tuple(self.inputs))
         problems = param_array_problems(self.param_arrays)
         problems = problems or _input_problems(self.inputs, self.parameters()) + self.problems()
         if problems:
@@ -165,15 +180,16 @@ class Recurrence(_Mixer):
     def problems(self) -> list[str]:
         """Every structural problem of the spec (empty when it is valid)."""
         problems = []
-        for label, matrix in (("A", self.A), ("B", self.B), ("C", self.C), ("D", self.D)):
+        labelled = (("A", self.A), ("B", self.B), ("C", self.C), ("D", self.D))
+        for label, matrix in labelled + ((("h0", self.h0),) if self.h0 is not None else ()):
             if not isinstance(matrix, sympy.MatrixBase):
                 problems.append(f"{label} must be a sympy Matrix, got {type(matrix).__name__}")
         if problems:
             return problems
         S, d = self.A.shape[0], len(self.inputs)
-        if S == 0 or d == 0:
-            problems.append(f"the state and the input need at least one coordinate, got state size {S} and "
-                            f"{d} inputs")
+        if S == 0 or d == 0 or self.C.shape[0] == 0:
+            problems.append(f"the state, the input and the output need at least one coordinate, got state size {S}, "
+                            f"{d} inputs and {self.C.shape[0]} outputs")
         if self.A.shape[0] != self.A.shape[1]:
             problems.append(f"A must be square, got {self.A.shape[0]}x{self.A.shape[1]}")
         if self.B.shape != (S, d):
@@ -184,6 +200,8 @@ class Recurrence(_Mixer):
             problems.append(f"D must be {self.C.shape[0]}x{d} (output x input), got {self.D.shape[0]}x{self.D.shape[1]}")
         if self.h0 is not None and self.h0.shape != (S, 1):
             problems.append(f"h0 must be {S}x1, got {self.h0.shape[0]}x{self.h0.shape[1]}")
+        if self.h0 is not None and self.h0.free_symbols & set(self.inputs):
+            problems.append("h0 must not depend on the input symbols (it is the state before any token)")
         if self.nonlinearity == "identity":
             problems.append("nonlinearity 'identity' is not a nonlinearity: leave nonlinearity=None for a linear update")
         elif self.nonlinearity is not None and self.nonlinearity not in NAME_TO_SYMPY:

@@ -118,7 +118,7 @@ def commutator_symbolically_zero(rec: Recurrence) -> bool:
     return True
 
 
-ROUNDING = 1e-12  # relative size of a float constant's rounding that is still read as zero
+ROUNDING = 1e-15  # relative size of a float constant's rounding that is still read as zero (a few eps)
 
 
 def _coefficients(expr: sympy.Expr) -> list[float]:
