@@ -6,8 +6,9 @@ Every model maps tokens (B, T) to logits (B, T, n_classes) (token tagging) with 
     -> layers x [ x + mixer(LayerNorm(x));  x + MLP(LayerNorm(x)) ]     pre-norm residual blocks
     -> LayerNorm -> Linear readout
 
-The MLP is d -> 2d -> d with GELU in every model (except ssm-fnn, below), so models differ
-only in the mixer:
+The MLP is d -> 2d -> d with GELU in every model (except ssm-fnn, below; `mlp_ratio` changes
+the 2, and `norm = "post"` gives post-norm blocks LN(x + f(x)), both for the paper's
+transformer), so models differ only in the mixer:
 
     transformer   causal multi-head softmax attention (head size >= 16), learned or sinusoidal
                   positions
@@ -49,6 +50,7 @@ MODEL_NAMES: tuple[str, ...] = (
     "transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", "rnn", "lstm", "gru",
     "ssm-fnn")
 POSITIONS = ("learned", "sinusoidal")
+NORMS = ("pre", "post")
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,17 @@ class ModelConfig:
     scan: str = "parallel"  # or "sequential" (the reference loops)
     fnn_depth: int = 1      # ssm-fnn: hidden layers per token-wise FNN
     fnn_width: int = 0      # ssm-fnn: their width (0: 2 * d_model)
+    mlp_ratio: int = 2      # every other model: the MLP is d -> mlp_ratio * d -> d
+    norm: str = "pre"       # "pre": x + f(LN(x)); "post": LN(x + f(x)) (the paper's transformer)
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         if not isinstance(self.fnn_width, int) or self.fnn_width < 0:
             raise ValueError(f"fnn_width must be an integer >= 0, got {self.fnn_width!r}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
         for field in ("vocab_size", "n_classes", "layers", "d_model", "d_state", "max_len",
-                      "fnn_depth"):
+                      "fnn_depth", "mlp_ratio"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
                 raise ValueError(f"{field} must be a positive integer, got {getattr(self, field)!r}")
         if self.positions not in POSITIONS:
@@ -180,6 +186,7 @@ class Block(nn.Module):
         d = config.d_model
         # the first ids4 layer reads the one-hot tokens instead of the normalised stream
         self.reads_tokens = first_layer and config.name == "ids4"
+        self.post_norm = config.norm == "post"
         self.mixer_norm = None if self.reads_tokens else nn.LayerNorm(d)
         self.mixer = _mixer(config, first_layer)
         self.mlp_norm = nn.LayerNorm(d)
@@ -193,17 +200,25 @@ class Block(nn.Module):
             x = x + self.pre_mlp(self.pre_norm(x))
         if self.reads_tokens:
             mixer_input = F.one_hot(tokens, self.mixer[0].D.shape[0]).to(x.dtype)  # (B, T, V)
+        elif self.post_norm:
+            return self._post_norm_forward(x)
         else:
             mixer_input = self.mixer_norm(x)  # (B, T, d)
         x = x + self.mixer(mixer_input)
         return x + self.mlp(self.mlp_norm(x))
 
+    def _post_norm_forward(self, x: Tensor) -> Tensor:
+        """LN(x + f(x)) per sub-layer, as torch.nn.TransformerEncoderLayer(norm_first=False)."""
+        x = self.mixer_norm(x + self.mixer(x))
+        return self.mlp_norm(x + self.mlp(x))
+
 
 def _fnn(config: ModelConfig) -> nn.Sequential:
-    """Token-wise d -> width (GELU) x depth -> d; d -> 2d -> d unless ssm-fnn sets otherwise."""
+    """Token-wise d -> width (GELU) x depth -> d; d -> mlp_ratio d -> d unless ssm-fnn sets
+    otherwise."""
     d = config.d_model
     depth, width = (config.fnn_depth, config.fnn_width or 2 * d) if config.name == "ssm-fnn" \
-        else (1, 2 * d)
+        else (1, config.mlp_ratio * d)
     layers: list[nn.Module] = []
     for i in range(depth):
         layers += [nn.Linear(d if i == 0 else width, width), nn.GELU()]
