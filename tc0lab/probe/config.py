@@ -71,6 +71,7 @@ class ModelSettings:
     fnn_width: int = 0               # ssm-fnn only: their width; 0 = 2 * d_model
     mlp_ratio: int = 2               # the MLP's hidden width / d_model (not ssm-fnn)
     norm: str = "pre"                # "pre" or "post" (LN after each residual sum)
+    conv_kernel: int = 0             # mamba only: the Mamba block's causal conv width; 0 = none
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,8 @@ def validate(config: ProbeConfig) -> None:
             problems.append(f"{table}.fnn_depth must be >= 1, got {values['fnn_depth']}")
         if values.get("norm", "pre") not in ("pre", "post"):
             problems.append(f"{table}.norm must be 'pre' or 'post', got {values['norm']!r}")
+        if values.get("conv_kernel", 0) < 0:
+            problems.append(f"{table}.conv_kernel must be >= 0, got {values['conv_kernel']}")
         if values.get("mlp_ratio", 2) < 1:
             problems.append(f"{table}.mlp_ratio must be >= 1, got {values['mlp_ratio']}")
         if values.get("fnn_width", 0) < 0:

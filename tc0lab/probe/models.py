@@ -13,6 +13,8 @@ transformer), so models differ only in the mixer:
     transformer   causal multi-head softmax attention (head size >= 16), learned or sinusoidal
                   positions
     mamba         Linear(MambaCore(x))               mamba-neg: decay 2 exp(Delta A) - 1
+                  with conv_kernel k > 0: Linear(MambaCore(SiLU(conv_k(x)))), the Mamba
+                  block's causal depthwise convolution (width 4 in Gu & Dao 2023)
     s4d           Linear(S4DCore(x))
     deltanet      Linear(DeltaNetCore(x)), beta in [0, beta_max]
     ids4          Linear(RMSNorm(IDS4Core(x))): the norm makes the readout blind to the scale of
@@ -31,8 +33,8 @@ transformer), so models differ only in the mixer:
                   core start as a one-step shift (`shift_init`), the rest as S4D
 
 The cores (layers.py) compute exactly the zoo's equations; everything listed above is around
-them. What this does not do: no convolution or gated branch as in the full Mamba block, no
-dropout, no weight tying.
+them. What this does not do: no gated branch or expansion as in the full Mamba block (its short
+convolution is the conv_kernel option), no dropout, no weight tying.
 """
 from __future__ import annotations
 
@@ -71,11 +73,14 @@ class ModelConfig:
     fnn_width: int = 0      # ssm-fnn: their width (0: 2 * d_model)
     mlp_ratio: int = 2      # every other model: the MLP is d -> mlp_ratio * d -> d
     norm: str = "pre"       # "pre": x + f(LN(x)); "post": LN(x + f(x)) (the paper's transformer)
+    conv_kernel: int = 0    # mamba: causal depthwise conv of this width before the SSM; 0: none
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         if not isinstance(self.fnn_width, int) or self.fnn_width < 0:
             raise ValueError(f"fnn_width must be an integer >= 0, got {self.fnn_width!r}")
+        if not isinstance(self.conv_kernel, int) or self.conv_kernel < 0:
+            raise ValueError(f"conv_kernel must be an integer >= 0, got {self.conv_kernel!r}")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
         for field in ("vocab_size", "n_classes", "layers", "d_model", "d_state", "max_len",
@@ -112,6 +117,20 @@ class CausalSelfAttention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(batch, length, d))
 
 
+class ConvMixer(nn.Sequential):
+    """Linear(core(SiLU(causal depthwise conv(x)))): the short convolution of the Mamba block
+    (Gu & Dao 2023, Fig. 3, width 4) before the core; item 0 is the core, as in every mixer."""
+
+    def __init__(self, core: nn.Module, d: int, kernel: int):
+        super().__init__(core, nn.Linear(d, d), nn.Conv1d(d, d, kernel, groups=d,
+                                                          padding=kernel - 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        core, out, conv = self[0], self[1], self[2]
+        mixed = conv(x.transpose(1, 2))[..., :x.shape[1]].transpose(1, 2)  # causal: (B, T, d)
+        return out(core(F.silu(mixed)))
+
+
 class TorchRecurrent(nn.Module):
     """torch.nn.RNN/LSTM/GRU as a mixer: keep the output sequence, drop the final state."""
 
@@ -142,6 +161,8 @@ def _mixer(config: ModelConfig, first_layer: bool) -> nn.Module:
                             else S4DCore(d, n, scan)),
         "deltanet": lambda: DeltaNetCore(d, n, config.beta_max, scan),
     }[name]()
+    if config.conv_kernel and name in ("mamba", "mamba-neg"):
+        return ConvMixer(core, d, config.conv_kernel)
     return nn.Sequential(core, nn.Linear(d, d))
 
 

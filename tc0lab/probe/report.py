@@ -486,7 +486,7 @@ def write_outputs(out_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
     write_figure(summary, figure_path)
     files = {"results": str(out_dir / "results.jsonl"), "summary": str(summary_path),
              "figure": str(figure_path), "config": str(out_dir / "config.json")}
-    if summary.get("curves"):
+    if any(stage["curve"] for entry in summary.get("curves", []) for stage in entry["stages"]):
         write_curves_figure(summary, out_dir / "curves.png")
         files["curves"] = str(out_dir / "curves.png")
     if length_curves(summary):

@@ -127,7 +127,8 @@ def run_model_config(spec: RunSpec, config: ProbeConfig, vocab_size: int, n_clas
     shape = {"max_len": max_len, "positions": settings.positions,
              "beta_max": settings.beta_max, "scan": settings.scan,
              "fnn_depth": settings.fnn_depth, "fnn_width": settings.fnn_width,
-             "mlp_ratio": settings.mlp_ratio, "norm": settings.norm}
+             "mlp_ratio": settings.mlp_ratio, "norm": settings.norm,
+             "conv_kernel": settings.conv_kernel}
     d_model = settings.d_model
     if settings.params > 0:   # params is per layer, as in the paper (~3.1M per layer)
         d_model = width_for_params(spec.model, spec.layers, settings.params * spec.layers,

@@ -71,8 +71,9 @@ class Task(Protocol):
 def _word_keys(words: np.ndarray, base: int) -> np.ndarray:
     """One uint64 key per word (exact when base**n < 2**64; a wrap-around hash otherwise)."""
     powers = np.ones(words.shape[1], dtype=np.uint64)
-    for t in range(words.shape[1] - 2, -1, -1):
-        powers[t] = powers[t + 1] * np.uint64(base)          # wraps mod 2**64 by design
+    with np.errstate(over="ignore"):
+        for t in range(words.shape[1] - 2, -1, -1):
+            powers[t] = powers[t + 1] * np.uint64(base)      # wraps mod 2**64 by design
     return (words.astype(np.uint64) * powers).sum(axis=1, dtype=np.uint64)
 
 
