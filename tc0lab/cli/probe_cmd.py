@@ -8,6 +8,10 @@ only inside the command function, so `tc0lab --help` and the other commands neve
 Launchers (tc0lab/probe/launchers.py): in-process by default, `--workers N` local processes,
 or `--launcher slurm` through submitit with the --slurm-* options; `--dry-run` (slurm only)
 writes the sbatch array script and job list of the whole grid and prints its estimated cost.
+A preset's `sweep.workers` is the local default (quick: 2). `--save-models` writes every run's
+final weights under OUT/models. Bad input is `Error: ...`: torch missing (names the
+`tc0lab[probe]` extra) and runs that cannot fit in this machine's memory (tc0lab/probe/limits.py)
+included.
 """
 from __future__ import annotations
 

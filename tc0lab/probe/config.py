@@ -3,9 +3,10 @@
 A probe run is configured in five sections (the TOML tables of a preset in `probes/`):
 
 - `sweep`: the grid and the resources (tasks, models, lengths, max layers, seeds, the
-  whole-sweep wall-clock budget, device, torch threads). Changing these never changes what a
-  single run computes, so they are NOT part of the experiment hash: a later invocation may
-  extend the grid in the same output directory.
+  whole-sweep wall-clock budget, device, torch threads, workers, where to save weights).
+  Changing these never changes what a single run computes, so they are NOT part of the
+  experiment hash: a later invocation may extend the grid in the same output directory. (A
+  curriculum run's key names its lengths, so another list of lengths gives other runs.)
 - `train`, `model`, `task`: how every run trains, how big its model is, how its data is made.
 - `per_model`: overrides of `train`/`model` fields for one model, e.g. a smaller lr for the
   transformer.

@@ -171,6 +171,10 @@ class _CurriculumSearch:
                 return cell
         if not cell.tried_layers or self._undecided():
             cell.status = NOT_RUN
+        elif not cell.run_keys:
+            stopped = sorted({self.reached_length(depth) for depth in cell.tried_layers})
+            cell.note = ("every run stopped at a shorter length (largest reached: "
+                         f"n={', '.join(map(str, stopped))})")
         return cell
 
     def _undecided(self) -> bool:

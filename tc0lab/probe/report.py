@@ -168,7 +168,8 @@ def _cell_dict(cell: Any, records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"task": cell.task, "model": cell.model, "length": cell.length,
             "status": cell.status if cell.status in (REACHED, NOT_REACHED) else "not run",
             "min_layers": cell.min_layers, "tried_layers": cell.tried_layers,
-            "diverged_runs": cell.diverged_runs, "runs": runs}
+            "diverged_runs": cell.diverged_runs, "runs": runs,
+            "note": getattr(cell, "note", "")}
 
 
 def _run_summary(record: dict[str, Any]) -> dict[str, Any]:
@@ -189,6 +190,8 @@ def _cell_text(cell: dict[str, Any], budget: dict[str, Any]) -> str:
     extrapolation accuracy, e.g. "1 (0.99; 0.95 @32)"."""
     if cell["status"] == REACHED:
         return f"{cell['min_layers']} {_accuracy_note(_deciding_run(cell))}".rstrip()
+    if cell["status"] == NOT_REACHED and not cell["runs"] and cell.get("note"):
+        return "not reached (a shorter n was not reached)"
     if cell["status"] == NOT_REACHED:
         return (f"not reached {_accuracy_note(_deciding_run(cell))}".rstrip()
                 + f" [budget {budget['max_seconds']:g}s/{budget['max_steps']} steps]")
@@ -249,10 +252,12 @@ def format_runs(summary: dict[str, Any]) -> str:
                 extrapolation = (f"{run['extrapolation_full_sequence']:.3f} "
                                  f"@n={run['extrapolation_length']}")
             rows.append([cell["task"], cell["model"], str(cell["length"]), str(run["layers"]),
-                         str(run["seed"]), run["status"], str(run["steps"]),
+                         str(run["seed"]), run["status"], run.get("stop_reason") or "",
+                         str(run["steps"]),
                          f"{run['seconds']:.1f}", f"{run['test_full_sequence']:.3f}",
                          f"{run['test_token']:.3f}", extrapolation, str(run["params"])])
-    header = ["task", "model", "n", "L", "seed", "status", "steps", "seconds", "test seq acc",
+    header = ["task", "model", "n", "L", "seed", "status", "stopped by", "steps", "seconds",
+              "test seq acc",
               "test tok acc", "extrapolation seq acc", "params"]
     return _format_rows(header, rows) if rows else "(no runs)"
 

@@ -21,6 +21,11 @@ and executed by `run_one(spec, config, ...)`, which needs nothing else, so a par
 launcher can run runs as independent jobs. Finished runs are looked up in the results store
 before running (resume). A run cut by the sweep's time budget is not stored.
 
+With `train.curriculum` (the quick preset) a run is instead one (task, model, depth, seed)
+climbing every length with warm starts (`RunSpec.lengths`, tc0lab/probe/curriculum.py); one
+wave per task then holds every model's runs, each started once the run it depends on is done
+(`ready`), and the cells of every length are read from those runs.
+
 Runs go through a launcher (tc0lab/probe/launchers.py: in-process, local worker processes,
 Slurm). With room for W runs at once, a length's candidate depths run as one wave and runs
 that can no longer change a cell are dropped or cancelled (`Sweep`); the cells are the same as
@@ -86,6 +91,7 @@ class Cell:
     tried_layers: list[int] = field(default_factory=list)
     run_keys: list[str] = field(default_factory=list)
     diverged_runs: int = 0
+    note: str = ""                  # e.g. why a curriculum cell has no run at this length
 
 
 class SweepProgress(Protocol):
