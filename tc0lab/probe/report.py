@@ -140,6 +140,7 @@ def summarize(config: ProbeConfig, cells: list[Any], records: dict[str, dict[str
             "preset": config.preset, "target_accuracy": config.train.target_accuracy,
             "metric": "full-sequence test accuracy (every position correct)",
             "seed_rule": config.sweep.seed_rule, "seeds": config.sweep.seeds,
+            "protocol": "curriculum" if config.train.curriculum else "one run per length",
             "max_layers": config.sweep.max_layers, "per_run_budget": budgets,
             "sweep": sweep_info, "cells": cell_dicts,
             "predictions": predictions_rows(cell_dicts),
@@ -306,7 +307,8 @@ def write_figure(summary: dict[str, Any], path: Path) -> None:
     budget_text = ""
     if len(budgets) == 1:
         seconds, steps = budgets.pop()
-        budget_text = f"\nbudget {seconds:g}s/{steps} steps per run"
+        unit = "length (curriculum)" if summary.get("protocol") == "curriculum" else "run"
+        budget_text = f"\nbudget {seconds:g}s/{steps} steps per {unit}"
     figure.suptitle(f"measured min depth (preset {summary['preset']}, {summary['seed_rule']} of "
                     f"{summary['seeds']} seed(s)){budget_text}", fontsize=9)
     figure.tight_layout()
