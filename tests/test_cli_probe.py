@@ -159,7 +159,7 @@ def test_probe_without_torch_names_the_extra(tmp_path):
 
 @pytest.mark.parametrize("option, value, expected", [
     ("--lengths", "100000", "n=100000 is too long for ids4"),
-    ("--params", "1000000000000", "ids4 at 2 layer(s) is too large: 2,000,000,000,000"),
+    ("--params", "1000000000000", "ids4 at 1 layer(s) is too large: 1,000,000,000,000"),
     ("--max-layers", "100000000", "at 100000000 layer(s)"),
 ])
 def test_absurd_sizes_are_an_error_naming_model_length_and_reason(tmp_path, option, value,
