@@ -10,14 +10,14 @@ extrapolation accuracy and learning curve, and `reached_length`, the largest len
 Like the paper's upward search, this assumes a depth that cannot reach n cannot reach a longer
 length either.
 
-Depths and seeds (`_CurriculumSearch`): depth 1 seed 0 runs first. The next depth starts once
+Depths and seeds (`CurriculumSearch`): depth 1 seed 0 runs first. The next depth starts once
 seed 0 of the depth below stopped short of the longest length. A run that stops short is
 retried with the next seed (up to sweep.seeds; rule "best": the depth reaches n when any seed
 does) when its failure decides growth: at the smallest depth that reached the shortest length
 (or may still), i.e. no shallower depth reached it. Deeper failures only say whether the min
-depth at a longer n is L + 1 or more, and are not retried. No depth runs once a shallower one reached the longest length. The cell of
-(model, n) is the smallest depth whose seeds reached n; "not reached" when no depth up to
-max_layers did. Each stage is also exposed as a record of its own (`stage_records`) so the
+depth at a longer n is L + 1 or more, and are not retried. No depth runs once a shallower one
+reached the longest length. The cell of (model, n) is the smallest depth whose seeds reached
+n; "not reached" when no depth up to max_layers did. Each stage is also exposed as a record of its own (`stage_records`) so the
 report reads curriculum and independent runs alike.
 """
 from __future__ import annotations
@@ -45,8 +45,8 @@ def run_curriculum(spec: Any, config: ProbeConfig, device: torch.device,
     for length in spec.lengths:
         task, long_task = task_pair(spec.task, length, config)
         if model is None:
-            model = build_run_model(spec, config, task.vocab_size, task.n_classes,
-                                    max_len=max(spec.lengths) * max(config.task.extrapolation_factor, 1))
+            longest = max(spec.lengths) * max(config.task.extrapolation_factor, 1)
+            model = build_run_model(spec, config, task.vocab_size, task.n_classes, longest)
         result = training.train(model, task, train_settings, seed=spec.seed, device=device,
                                 deadline=deadline, extrapolation_task=long_task,
                                 on_step=on_step)
@@ -91,7 +91,7 @@ def expanded_records(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, 
 
 
 @dataclass
-class _CurriculumSearch:
+class CurriculumSearch:
     """Which curriculum runs of one (task, model) are needed, and the cells they decide."""
 
     task: str

@@ -393,9 +393,9 @@ class Sweep:
     def _curriculum_cells(self, task: str, launcher: Any, deadline: float,
                           executed_keys: list[str]) -> list[Cell]:
         """Curriculum runs (curriculum.py): one wave for the task, then cells per length."""
-        from tc0lab.probe.curriculum import _CurriculumSearch
+        from tc0lab.probe.curriculum import CurriculumSearch
         lengths = tuple(sorted(self.config.sweep.lengths))
-        searches = [_CurriculumSearch(task, model, lengths, self.config,
+        searches = [CurriculumSearch(task, model, lengths, self.config,
                                       self.store.experiment_hash)
                     for model in self.config.sweep.models]
         executed_keys += self._run_wave(launcher, searches, deadline)

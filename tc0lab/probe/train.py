@@ -3,10 +3,14 @@
 `train(model, task, settings, seed=..., device=...)` runs AdamW on masked token-level
 cross-entropy, with a linear warmup then a constant or cosine schedule, and stops at the first
 of: validation full-sequence accuracy >= the early-stop accuracy (default: the target), the step
-budget, the per-run seconds budget, a plateau (train.plateau_steps: a window of steps that
-lowered neither the loss nor raised the best validation accuracy), a sweep deadline ("cut", so the sweep can redo the run
-later), or a non-finite loss or parameter ("diverged"). The status is "reached" when the final
+budget (or max_epochs over a fixed dataset), the per-run seconds budget, a plateau
+(train.plateau_steps: a window of steps that neither lowered the loss nor raised the best
+validation accuracy), a sweep deadline ("cut", so the sweep can redo the run later), or a
+non-finite loss or parameter ("diverged"). The status is "reached" when the final
 TEST full-sequence accuracy is >= the target, whatever stopped the run.
+
+Every evaluation appends a `CurvePoint` (step, seconds, mean training loss since the last
+point, validation accuracies) to the result's learning curve, plus one where the run ends.
 
 Metrics (Illusion of State §6): full-sequence accuracy, the share of sequences whose every
 graded position is correct (the paper's metric, target 0.90), and token accuracy over graded
@@ -30,8 +34,8 @@ from tc0lab.probe.config import TrainSettings
 from tc0lab.probe.results import DIVERGED, NOT_REACHED, REACHED
 from tc0lab.probe.tasks import Batch, Task
 
-CUT = "cut by sweep time budget"
-PLATEAU_ACCURACY_GAIN = 0.01          # a validation gain this large is progress, not plateau      # never stored: the run did not get its full budget
+CUT = "cut by sweep time budget"      # never stored: the run did not get its full budget
+PLATEAU_ACCURACY_GAIN = 0.01          # a validation gain this large is progress, not plateau
 
 
 @dataclass(frozen=True)
