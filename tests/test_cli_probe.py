@@ -133,3 +133,38 @@ def test_params_matches_model_sizes(tiny, tmp_path):
     assert result.exit_code == 0, result.output
     params = [cell["runs"][0]["params"] for cell in json.loads(result.stdout)["cells"]]
     assert all(abs(count - 3000) < 600 for count in params), params
+
+
+BLOCK_TORCH = """
+import sys
+class BlockTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError("No module named 'torch'", name="torch")
+        return None
+sys.meta_path.insert(0, BlockTorch())
+from tc0lab.cli import main
+main()
+"""
+
+
+def test_probe_without_torch_names_the_extra(tmp_path):
+    result = subprocess.run([sys.executable, "-c", BLOCK_TORCH, "probe", "s5", "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert "Error:" in result.stderr and "tc0lab[probe]" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--lengths", "100000", "n=100000 is too long for ids4"),
+    ("--params", "1000000000000", "ids4 at 1 layer(s) is too large: 1,000,000,000,000"),
+    ("--max-layers", "100000000", "at 100000000 layer(s)"),
+])
+def test_absurd_sizes_are_an_error_naming_model_length_and_reason(tmp_path, option, value,
+                                                                 expected):
+    result = probe("s5", option, value, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "Error:" in result.output and expected in result.output
+    assert "this machine's" in result.output and "Traceback" not in result.output

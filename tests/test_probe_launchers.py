@@ -212,8 +212,8 @@ def test_paper_dry_run_prints_the_job_count_and_cost(tmp_path):
     assert "submit with: sbatch" in result.stdout
     assert not (tmp_path / "paper" / "results.jsonl").exists()
     script = (tmp_path / "paper" / "slurm-dry-run" / "submit.sbatch").read_text()
-    # no --slurm-time: the per-run budget (4 h) plus a margin
-    assert sbatch_header(script)["--time"] == "04:30:00"
+    # no --slurm-time: the per-run budget (23.5 h) plus a 30 min margin
+    assert sbatch_header(script)["--time"] == "24:00:00"
 
 
 @pytest.mark.parametrize("args, code, message", [

@@ -131,7 +131,7 @@ def test_summary_table_figure_and_predictions_from_a_sweep(tmp_path, monkeypatch
         "reason": "test", "verdict": ""})
     summary = report.summarize(config, cells, sweep.store.records, {})
     table = report.format_min_layers(summary)
-    assert "n=2" in table and "not reached (budget 60s/2000 steps)" in table
+    assert "n=2" in table and "not reached (0.10) [budget 60s/2000 steps]" in table
     rows = {row["model"]: row for row in summary["predictions"]}
     assert rows["gru"]["measured_kind"] == "one layer" and rows["gru"]["agreement"] == "agree"
     assert rows["transformer"]["measured_kind"] == "grows"

@@ -93,3 +93,37 @@ def test_task_names_are_case_insensitive_and_unknown_groups_are_errors():
     assert make_task("z3", 3, eval_size=4).n_classes == 3
     with pytest.raises(GroupError):
         canonical_task_name("nonsense")
+
+
+def test_the_papers_strict_length_split_and_epochs():
+    from tc0lab.probe.config import TrainSettings
+    from tc0lab.probe.tasks import StrictSplit, WordProblem
+    from tc0lab.probe.train import step_budget
+    from tc0lab.groups import parse_group
+    group = parse_group("S3")
+    task = WordProblem(group, 3, split=StrictSplit(dataset_size=100, exhaustive_max_length=3))
+    # every length-3 word (216): 80% train plus all 36 length-2 words, 20% validation
+    assert len(task.validation) == 216 - round(0.8 * 216) and task.test is task.validation
+    train = task._fixed_train
+    assert len(train) == round(0.8 * 216) + 36 and task.disjoint
+    keys = {tuple(word) for word in train.inputs[train.mask.all(axis=1)]}
+    assert not keys & {tuple(word) for word in task.validation.inputs}
+    assert task.steps_per_epoch(64) == -(-len(train) // 64)
+    assert step_budget(task, TrainSettings(max_epochs=3, max_steps=10**6, batch_size=64)) == (
+        3 * task.steps_per_epoch(64), task.steps_per_epoch(64))
+    rng = np.random.default_rng(0)
+    epoch = [task.sample_train(64, rng) for _ in range(task.steps_per_epoch(64))]
+    assert sum(len(batch) for batch in epoch) == len(train)    # one pass, every word once
+    sampled = WordProblem(group, 4, split=StrictSplit(dataset_size=100, exhaustive_max_length=3))
+    assert len(sampled.validation) == 20                       # k >= 4: dataset_size words
+
+
+def test_the_paper_dry_run_counts_epochs():
+    from tc0lab.probe.config import load_preset
+    from tc0lab.probe.cost import run_steps
+    from tc0lab.probe.sweep import RunSpec
+    config = load_preset("paper")
+    spec = RunSpec("A5", "rnn", 4, 1, 0, "h")
+    assert run_steps(spec, config) == 500 * -(-(800_000 + 3600) // 512)
+    short = RunSpec("A5", "rnn", 2, 1, 0, "h")                 # every length-2 word: 3,600
+    assert run_steps(short, config) == 500 * -(-(2880 + 3600) // 512)

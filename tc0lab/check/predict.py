@@ -17,6 +17,17 @@ reaches eigenvalue -1 solves parity (Z2) in one layer (Grazzi et al. 2025).
 saturated gates (z = r = 1) is the tanh RNN-SSM whose witness tc0lab does verify, and
 saturated LSTMs/GRUs simulate finite automata (Merrill 2019).
 
+Each prediction also names a growth class of the minimum depth against n, in the vocabulary
+of the compiler's circuit-depth classifier (`tc0lab.circuit.measure.classify_growth`), so one
+table can put circuit, theory and trained models side by side:
+
+    "1 layer suffices"    -> "constant"
+    "depth grows with n"  -> "logarithmic": not constant (the lower bound above), and
+                             O(log n) layers suffice for any finite group by composing
+                             prefix products in a balanced tree (Liu et al., Transformers Learn
+                             Shortcuts to Automata, ICLR 2023, Thm. 1); that is an upper bound
+    "no prediction"       -> "—"
+
 Finite-n experiments show consistency with these predictions, not proof.
 """
 from __future__ import annotations
@@ -32,6 +43,7 @@ PROBE_MODELS = ("transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", 
 CITED_MODELS = {"lstm", "gru"}
 
 DEPTH_GROWS, ONE_LAYER, NONE = "depth grows with n", "1 layer suffices", "no prediction"
+PREDICTED_GROWTH = {ONE_LAYER: "constant", DEPTH_GROWS: "logarithmic", NONE: "—"}
 
 
 def _cited_verdict(model: str) -> dict:
@@ -76,7 +88,8 @@ def predict(model: str, group: str) -> dict:
     verdict = model_verdict(model)
     prediction, reason = _decide(verdict, finite_group, kind)
     return {"model": model, "group": finite_group.name, "group_class": kind, "prediction": prediction,
-            "reason": reason, "verdict": verdict["verdict"], "rule": verdict["rule"]}
+            "growth": PREDICTED_GROWTH[prediction], "reason": reason, "verdict": verdict["verdict"],
+            "rule": verdict["rule"]}
 
 
 def _decide(verdict: dict, group, kind: str) -> tuple[str, str]:

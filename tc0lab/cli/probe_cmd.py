@@ -8,6 +8,10 @@ only inside the command function, so `tc0lab --help` and the other commands neve
 Launchers (tc0lab/probe/launchers.py): in-process by default, `--workers N` local processes,
 or `--launcher slurm` through submitit with the --slurm-* options; `--dry-run` (slurm only)
 writes the sbatch array script and job list of the whole grid and prints its estimated cost.
+A preset's `sweep.workers` is the local default (quick: 2). `--save-models` writes every run's
+final weights under OUT/models. Bad input is `Error: ...`: torch missing (names the
+`tc0lab[probe]` extra) and runs that cannot fit in this machine's memory (tc0lab/probe/limits.py)
+included.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from tc0lab.probe.config import (DEFAULT_PRESET, ProbeConfig, load_preset, overr
                                  parse_duration)
 
 MIN_SWEEP_SECONDS = 10.0
+MODELS_DIR = "models"
 DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 
 
@@ -66,6 +71,10 @@ DEFAULT_OUT_ROOT = Path("tc0lab-probe")
 @click.option("--slurm-account", help="slurm: account to charge.")
 @click.option("--slurm-cluster", type=click.Choice(["slurm", "local", "debug"]), hidden=True,
               help="submitit cluster (tests: local runs jobs as local subprocesses).")
+@click.option("--save-models", is_flag=True,
+              help="Write each run's final weights to OUT/models/<run key>.pt (they load with "
+                   "torch.load(path, weights_only=True) into build_model(ModelConfig(**record"
+                   "['model_config'])).")
 @click.option("--dry-run", is_flag=True,
               help="slurm: write the job scripts and job list, print the cost, submit nothing.")
 @json_option
@@ -78,16 +87,19 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
                   workers: int | None, slurm_partition: str | None, slurm_time: str | None,
                   slurm_gpus_per_task: int | None, slurm_cpus_per_task: int | None,
                   slurm_array_parallelism: int | None, slurm_account: str | None,
-                  slurm_cluster: str | None, dry_run: bool, as_json: bool) -> None:
+                  slurm_cluster: str | None, save_models: bool, dry_run: bool,
+                  as_json: bool) -> None:
     """Train models on GROUP_OR_TASK (e.g. s5, A5, A4xZ5, z60; comma-separate several) and
     report, per model and length, the smallest number of layers reaching the target
     full-sequence accuracy, beside the checker's prediction.
 
-    Writes results.jsonl, config.json, summary.json and figure.png under --out.
+    Writes results.jsonl, config.json, summary.json, figure.png and curves.png under --out.
     """
-    import torch
+    torch = _import_torch()
 
+    from tc0lab.probe.curriculum import expanded_records
     from tc0lab.probe.launchers import FAILURES_DIR
+    from tc0lab.probe.limits import check_fits
     from tc0lab.probe.models import MODEL_NAMES
     from tc0lab.probe.report import (format_min_layers, format_predictions, format_runs,
                                      summarize, write_outputs)
@@ -104,9 +116,15 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
                               time_budget, device, params, settings, canonical_task_name,
                               all_depths)
     _check_model_names(config, MODEL_NAMES)
+    if launcher == "local":            # a Slurm job's memory is the cluster node's
+        check_fits(config)
     if config.sweep.threads > 0:
         torch.set_num_threads(config.sweep.threads)
     out_dir = out_dir or DEFAULT_OUT_ROOT / f"{'-'.join(config.sweep.tasks)}-{config.preset}"
+    if save_models:
+        config = override(config, "sweep.save_models_dir", str((out_dir / MODELS_DIR).resolve()))
+    if workers is None and launcher == "local":
+        workers = config.sweep.workers or None      # the preset's (quick: both cores)
     store = ResultsStore(out_dir, config)
     if dry_run:
         _dry_run(config, store, slurm_options, as_json)
@@ -130,7 +148,7 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
         raise click.ClickException(
             f"the time budget ({config.sweep.time_budget_seconds:g}s) was too small to finish "
             f"any run (per-run budget {config.train.max_seconds:g}s); raise --time-budget")
-    summary = summarize(config, cells, store.records, {
+    summary = summarize(config, cells, expanded_records(store.records), {
         "time_budget_seconds": config.sweep.time_budget_seconds, "cut_by_time_budget": sweep.cut,
         "runs_executed": sweep.runs_executed, "runs_resumed": sweep.runs_resumed,
         "runs_merged_from_job_files": sweep.runs_merged, "runs_wasted": sweep.runs_wasted,
@@ -155,6 +173,17 @@ def probe_command(group_or_task: str, models: str | None, lengths: str | None,
         click.echo("\nThe sweep's time budget ran out: cells marked — were not run; re-run "
                    "with the same --out to continue.")
     click.echo(f"\nWrote {', '.join(summary['files'].values())}")
+
+
+def _import_torch() -> Any:
+    """torch, or Error: naming the extra that installs it."""
+    try:
+        import torch
+    except ImportError as error:
+        raise click.ClickException(
+            f"tc0lab probe trains PyTorch models, but torch is not importable ({error}); "
+            "install the probe extra: pip install 'tc0lab[probe]'") from None
+    return torch
 
 
 def _checked_launcher_options(launcher: str, workers: int | None,
@@ -227,7 +256,8 @@ def _dry_run(config: ProbeConfig, store: Any, options: Any, as_json: bool) -> No
             "search_run_bound": bound,
             "search_estimated_gpu_hours": round(bound * mean, 3),
             "cost_model": "constructed: 6*params*tokens at 10 TFLOP/s + 5 ms per step and "
-                          "layer, whole step budget (no early stop); see tc0lab/probe/cost.py",
+                          "layer, whole budget (max_steps, or max_epochs over the fixed "
+                          "dataset; no early stop); see tc0lab/probe/cost.py",
             "files": files, "submitted": False}
     if as_json:
         emit_json(plan)
@@ -310,6 +340,12 @@ def _check_model_names(config: ProbeConfig, known: Any) -> None:
             raise click.ClickException(f"unknown model {name!r} (known: {', '.join(known)})")
 
 
+def _lengths_text(spec: Any) -> str:
+    if spec.lengths:
+        return "curriculum n=" + ",".join(map(str, spec.lengths))
+    return f"n={spec.length}"
+
+
 class _TqdmProgress:
     """Progress on stderr: one bar over cells, one transient bar per run, a line per run.
 
@@ -328,12 +364,14 @@ class _TqdmProgress:
             return
         if self._run is not None:        # the previous run was cut by the sweep budget
             self._run.close()
-        self._run = self._tqdm(total=max_steps, desc=f"{spec.model} n={spec.length} "
+        self._run = self._tqdm(total=max_steps, desc=f"{spec.model} {_lengths_text(spec)} "
                                f"L={spec.layers} seed={spec.seed}", unit="step",
                                file=sys.stderr, leave=False, position=1, mininterval=0.5)
 
     def step(self, step: int, loss: float) -> None:
         if self._run is not None:
+            if step == 1 and self._run.n:      # a curriculum run starts its next length
+                self._run.reset()
             self._run.update(1)
             if step % 50 == 0:
                 self._run.set_postfix(loss=f"{loss:.3f}", refresh=False)
@@ -343,10 +381,12 @@ class _TqdmProgress:
             self._run.close()
             self._run = None
         origin = "resumed" if resumed else f"{record['seconds']:.0f}s"
-        self._tqdm.write(f"{spec.task} {spec.model} n={spec.length} L={spec.layers} "
+        reached = (f", largest n reached {record['reached_length'] or 'none'}"
+                   if "reached_length" in record else "")
+        self._tqdm.write(f"{spec.task} {spec.model} {_lengths_text(spec)} L={spec.layers} "
                          f"seed={spec.seed}: {record['status']} (steps {record['steps']}, "
-                         f"{origin}, test seq acc {record['test']['full_sequence']:.3f})",
-                         file=sys.stderr)
+                         f"{origin}, test seq acc {record['test']['full_sequence']:.3f} at "
+                         f"n={record['test']['length']}{reached})", file=sys.stderr)
 
     def cell_finished(self, cell: Any) -> None:
         self._cells.update(1)

@@ -3,9 +3,10 @@
 A probe run is configured in five sections (the TOML tables of a preset in `probes/`):
 
 - `sweep`: the grid and the resources (tasks, models, lengths, max layers, seeds, the
-  whole-sweep wall-clock budget, device, torch threads). Changing these never changes what a
-  single run computes, so they are NOT part of the experiment hash: a later invocation may
-  extend the grid in the same output directory.
+  whole-sweep wall-clock budget, device, torch threads, workers, where to save weights).
+  Changing these never changes what a single run computes, so they are NOT part of the
+  experiment hash: a later invocation may extend the grid in the same output directory. (A
+  curriculum run's key names its lengths, so another list of lengths gives other runs.)
 - `train`, `model`, `task`: how every run trains, how big its model is, how its data is made.
 - `per_model`: overrides of `train`/`model` fields for one model, e.g. a smaller lr for the
   transformer.
@@ -51,6 +52,10 @@ class TrainSettings:
     eval_every: int = 100            # steps between validation evaluations
     target_accuracy: float = 0.9     # test full-sequence accuracy that counts as solved
     early_stop_accuracy: float = 0.0  # stop when validation reaches this; 0 = target_accuracy
+    max_epochs: int = 0              # > 0 with task.strict_length: budget in epochs, eval each
+    plateau_steps: int = 0           # > 0: stop when a window of this many steps did not help
+    plateau_min_drop: float = 0.02   # ... i.e. its mean loss fell < this share below the last
+    curriculum: bool = False         # one run per (model, depth, seed) up sweep.lengths (warm)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class ModelSettings:
     scan: str = "parallel"           # "parallel" or "sequential" (the reference)
     fnn_depth: int = 1               # ssm-fnn only: hidden layers per token-wise FNN
     fnn_width: int = 0               # ssm-fnn only: their width; 0 = 2 * d_model
+    mlp_ratio: int = 2               # the MLP's hidden width / d_model (not ssm-fnn)
+    norm: str = "pre"                # "pre" or "post" (LN after each residual sum)
+    conv_kernel: int = 0             # mamba only: the Mamba block's causal conv width; 0 = none
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class TaskSettings:
     eval_size: int = 512             # words in each of the validation and test sets
     short_words_fraction: float = 0.1  # share of each training batch that is a length-2 word
     extrapolation_factor: int = 4    # also test at factor * n; 0 disables
+    strict_length: bool = False      # a fixed dataset per length, the paper's split (tasks.py)
+    dataset_size: int = 1_000_000    # strict_length: words sampled when length > exhaustive
+    exhaustive_max_length: int = 3   # strict_length: every word up to this length
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,8 @@ class SweepSettings:
     device: str = "auto"
     threads: int = 0                 # torch threads; 0 leaves torch's default
     all_depths: bool = False         # run every depth 1..max_layers, not only up to the answer
+    workers: int = 0                 # local runs at once in their own processes; 0: in-process
+    save_models_dir: str = ""        # --save-models: each run's final weights go here
 
 
 @dataclass(frozen=True)
@@ -254,11 +267,25 @@ def validate(config: ProbeConfig) -> None:
     for table, values in fnn_tables:
         if values.get("fnn_depth", 1) < 1:
             problems.append(f"{table}.fnn_depth must be >= 1, got {values['fnn_depth']}")
+        if values.get("norm", "pre") not in ("pre", "post"):
+            problems.append(f"{table}.norm must be 'pre' or 'post', got {values['norm']!r}")
+        if values.get("conv_kernel", 0) < 0:
+            problems.append(f"{table}.conv_kernel must be >= 0, got {values['conv_kernel']}")
+        if values.get("mlp_ratio", 2) < 1:
+            problems.append(f"{table}.mlp_ratio must be >= 1, got {values['mlp_ratio']}")
         if values.get("fnn_width", 0) < 0:
             problems.append(f"{table}.fnn_width must be >= 0 (0: 2 * d_model), "
                             f"got {values['fnn_width']}")
     if not 0 <= task.short_words_fraction < 1:
         problems.append("task.short_words_fraction must be in [0, 1)")
+    if any("curriculum" in values for values in config.per_model.values()):
+        problems.append("train.curriculum is a protocol for the whole sweep, not per model")
+    if train.plateau_steps < 0 or not 0 <= train.plateau_min_drop < 1:
+        problems.append("train.plateau_steps must be >= 0 and train.plateau_min_drop in [0, 1)")
+    if sweep.workers < 0 or train.max_epochs < 0:
+        problems.append("sweep.workers and train.max_epochs must be >= 0")
+    if task.dataset_size <= 0 or task.exhaustive_max_length < 0:
+        problems.append("task.dataset_size must be > 0 and task.exhaustive_max_length >= 0")
     if task.extrapolation_factor < 0 or task.extrapolation_factor == 1:
         problems.append("task.extrapolation_factor must be 0 (off) or >= 2")
     if problems:

@@ -6,12 +6,15 @@ Every model maps tokens (B, T) to logits (B, T, n_classes) (token tagging) with 
     -> layers x [ x + mixer(LayerNorm(x));  x + MLP(LayerNorm(x)) ]     pre-norm residual blocks
     -> LayerNorm -> Linear readout
 
-The MLP is d -> 2d -> d with GELU in every model (except ssm-fnn, below), so models differ
-only in the mixer:
+The MLP is d -> 2d -> d with GELU in every model (except ssm-fnn, below; `mlp_ratio` changes
+the 2, and `norm = "post"` gives post-norm blocks LN(x + f(x)), both for the paper's
+transformer), so models differ only in the mixer:
 
     transformer   causal multi-head softmax attention (head size >= 16), learned or sinusoidal
                   positions
     mamba         Linear(MambaCore(x))               mamba-neg: decay 2 exp(Delta A) - 1
+                  with conv_kernel k > 0: Linear(MambaCore(SiLU(conv_k(x)))), the Mamba
+                  block's causal depthwise convolution (width 4 in Gu & Dao 2023)
     s4d           Linear(S4DCore(x))
     deltanet      Linear(DeltaNetCore(x)), beta in [0, beta_max]
     ids4          Linear(RMSNorm(IDS4Core(x))): the norm makes the readout blind to the scale of
@@ -30,8 +33,8 @@ only in the mixer:
                   core start as a one-step shift (`shift_init`), the rest as S4D
 
 The cores (layers.py) compute exactly the zoo's equations; everything listed above is around
-them. What this does not do: no convolution or gated branch as in the full Mamba block, no
-dropout, no weight tying.
+them. What this does not do: no gated branch or expansion as in the full Mamba block (its short
+convolution is the conv_kernel option), no dropout, no weight tying.
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ MODEL_NAMES: tuple[str, ...] = (
     "transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", "rnn", "lstm", "gru",
     "ssm-fnn")
 POSITIONS = ("learned", "sinusoidal")
+NORMS = ("pre", "post")
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,20 @@ class ModelConfig:
     scan: str = "parallel"  # or "sequential" (the reference loops)
     fnn_depth: int = 1      # ssm-fnn: hidden layers per token-wise FNN
     fnn_width: int = 0      # ssm-fnn: their width (0: 2 * d_model)
+    mlp_ratio: int = 2      # every other model: the MLP is d -> mlp_ratio * d -> d
+    norm: str = "pre"       # "pre": x + f(LN(x)); "post": LN(x + f(x)) (the paper's transformer)
+    conv_kernel: int = 0    # mamba: causal depthwise conv of this width before the SSM; 0: none
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         if not isinstance(self.fnn_width, int) or self.fnn_width < 0:
             raise ValueError(f"fnn_width must be an integer >= 0, got {self.fnn_width!r}")
+        if not isinstance(self.conv_kernel, int) or self.conv_kernel < 0:
+            raise ValueError(f"conv_kernel must be an integer >= 0, got {self.conv_kernel!r}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
         for field in ("vocab_size", "n_classes", "layers", "d_model", "d_state", "max_len",
-                      "fnn_depth"):
+                      "fnn_depth", "mlp_ratio"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
                 raise ValueError(f"{field} must be a positive integer, got {getattr(self, field)!r}")
         if self.positions not in POSITIONS:
@@ -106,6 +117,35 @@ class CausalSelfAttention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(batch, length, d))
 
 
+class CausalConv(nn.Module):
+    """Depthwise causal convolution, y_t = bias + sum_k weight[k] * x_{t-k}, as shifted
+    multiply-adds (torch's grouped Conv1d is several times slower on CPU at these sizes)."""
+
+    def __init__(self, d: int, kernel: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(kernel, d) / math.sqrt(kernel))
+        self.bias = nn.Parameter(torch.zeros(d))
+
+    def forward(self, x: Tensor) -> Tensor:
+        length = x.shape[1]
+        y = self.bias + self.weight[0] * x
+        for k in range(1, min(self.weight.shape[0], length)):
+            y = y + self.weight[k] * F.pad(x, (0, 0, k, 0))[:, :length]   # x shifted by k
+        return y
+
+
+class ConvMixer(nn.Sequential):
+    """Linear(core(SiLU(causal depthwise conv(x)))): the short convolution of the Mamba block
+    (Gu & Dao 2023, Fig. 3, width 4) before the core; item 0 is the core, as in every mixer."""
+
+    def __init__(self, core: nn.Module, d: int, kernel: int):
+        super().__init__(core, nn.Linear(d, d), CausalConv(d, kernel))
+
+    def forward(self, x: Tensor) -> Tensor:
+        core, out, conv = self[0], self[1], self[2]
+        return out(core(F.silu(conv(x))))
+
+
 class TorchRecurrent(nn.Module):
     """torch.nn.RNN/LSTM/GRU as a mixer: keep the output sequence, drop the final state."""
 
@@ -136,6 +176,8 @@ def _mixer(config: ModelConfig, first_layer: bool) -> nn.Module:
                             else S4DCore(d, n, scan)),
         "deltanet": lambda: DeltaNetCore(d, n, config.beta_max, scan),
     }[name]()
+    if config.conv_kernel and name in ("mamba", "mamba-neg"):
+        return ConvMixer(core, d, config.conv_kernel)
     return nn.Sequential(core, nn.Linear(d, d))
 
 
@@ -180,6 +222,7 @@ class Block(nn.Module):
         d = config.d_model
         # the first ids4 layer reads the one-hot tokens instead of the normalised stream
         self.reads_tokens = first_layer and config.name == "ids4"
+        self.post_norm = config.norm == "post"
         self.mixer_norm = None if self.reads_tokens else nn.LayerNorm(d)
         self.mixer = _mixer(config, first_layer)
         self.mlp_norm = nn.LayerNorm(d)
@@ -193,17 +236,25 @@ class Block(nn.Module):
             x = x + self.pre_mlp(self.pre_norm(x))
         if self.reads_tokens:
             mixer_input = F.one_hot(tokens, self.mixer[0].D.shape[0]).to(x.dtype)  # (B, T, V)
+        elif self.post_norm:
+            return self._post_norm_forward(x)
         else:
             mixer_input = self.mixer_norm(x)  # (B, T, d)
         x = x + self.mixer(mixer_input)
         return x + self.mlp(self.mlp_norm(x))
 
+    def _post_norm_forward(self, x: Tensor) -> Tensor:
+        """LN(x + f(x)) per sub-layer, as torch.nn.TransformerEncoderLayer(norm_first=False)."""
+        x = self.mixer_norm(x + self.mixer(x))
+        return self.mlp_norm(x + self.mlp(x))
+
 
 def _fnn(config: ModelConfig) -> nn.Sequential:
-    """Token-wise d -> width (GELU) x depth -> d; d -> 2d -> d unless ssm-fnn sets otherwise."""
+    """Token-wise d -> width (GELU) x depth -> d; d -> mlp_ratio d -> d unless ssm-fnn sets
+    otherwise."""
     d = config.d_model
     depth, width = (config.fnn_depth, config.fnn_width or 2 * d) if config.name == "ssm-fnn" \
-        else (1, 2 * d)
+        else (1, config.mlp_ratio * d)
     layers: list[nn.Module] = []
     for i in range(depth):
         layers += [nn.Linear(d if i == 0 else width, width), nn.GELU()]

@@ -95,16 +95,32 @@ def agreement(prediction: str, measured_kind: str) -> str:
     return "—"
 
 
+MIN_GROWTH_LENGTHS = 3
+
+
+def measured_growth(cells: list[dict[str, Any]]) -> str:
+    """The growth class of the measured min depth against n, by the compiler's own circuit-depth
+    classifier (tc0lab.circuit.measure.classify_growth), over the lengths where a depth was
+    measured; "not reached" cells are lower bounds and are left out."""
+    from tc0lab.circuit.measure import classify_growth
+    measured = sorted((c["length"], c["min_layers"]) for c in cells if c["status"] == REACHED)
+    if len(measured) < MIN_GROWTH_LENGTHS:
+        return f"— ({len(measured)} of {MIN_GROWTH_LENGTHS} lengths needed measured)"
+    ns, depths = zip(*measured)
+    return classify_growth(list(ns), [float(depth) for depth in depths])
+
+
 def predictions_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for task, model in dict.fromkeys((c["task"], c["model"]) for c in cells):
         predicted = checker_prediction(model, task)
-        kind, text = measured_outcome([c for c in cells
-                                       if c["task"] == task and c["model"] == model])
+        own = [c for c in cells if c["task"] == task and c["model"] == model]
+        kind, text = measured_outcome(own)
         rows.append({"task": task, "model": model, "prediction": predicted["prediction"],
+                     "predicted_growth": predicted.get("growth", "—"),
                      "reason": predicted.get("reason", ""),
                      "verdict": predicted.get("verdict", ""), "measured": text,
-                     "measured_kind": kind,
+                     "measured_kind": kind, "measured_growth": measured_growth(own),
                      "agreement": agreement(predicted["prediction"], kind)})
     return rows
 
@@ -124,9 +140,28 @@ def summarize(config: ProbeConfig, cells: list[Any], records: dict[str, dict[str
             "preset": config.preset, "target_accuracy": config.train.target_accuracy,
             "metric": "full-sequence test accuracy (every position correct)",
             "seed_rule": config.sweep.seed_rule, "seeds": config.sweep.seeds,
+            "protocol": "curriculum" if config.train.curriculum else "one run per length",
             "max_layers": config.sweep.max_layers, "per_run_budget": budgets,
             "sweep": sweep_info, "cells": cell_dicts,
-            "predictions": predictions_rows(cell_dicts)}
+            "predictions": predictions_rows(cell_dicts),
+            "curves": curve_entries(config, records)}
+
+
+def curve_entries(config: ProbeConfig, records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The learning curve of every run of the grid (a curriculum run: one part per length)."""
+    entries = []
+    for record in records.values():
+        if (record.get("curriculum_run") or record["task"] not in config.sweep.tasks
+                or record["model"] not in config.sweep.models):
+            continue
+        parts = record.get("stages") or [{**record, "length": record["length"]}]
+        entries.append({"run_key": record["run_key"], "task": record["task"],
+                        "model": record["model"], "layers": record["layers"],
+                        "seed": record["seed"],
+                        "stages": [{"length": part["length"], "status": part["status"],
+                                    "seconds": part["seconds"], "curve": part.get("curve", [])}
+                                   for part in parts]})
+    return sorted(entries, key=lambda e: (e["task"], e["model"], e["layers"], e["seed"]))
 
 
 def _cell_dict(cell: Any, records: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -134,7 +169,8 @@ def _cell_dict(cell: Any, records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"task": cell.task, "model": cell.model, "length": cell.length,
             "status": cell.status if cell.status in (REACHED, NOT_REACHED) else "not run",
             "min_layers": cell.min_layers, "tried_layers": cell.tried_layers,
-            "diverged_runs": cell.diverged_runs, "runs": runs}
+            "diverged_runs": cell.diverged_runs, "runs": runs,
+            "note": getattr(cell, "note", "")}
 
 
 def _run_summary(record: dict[str, Any]) -> dict[str, Any]:
@@ -145,15 +181,40 @@ def _run_summary(record: dict[str, Any]) -> dict[str, Any]:
             "test_token": record["test"]["token"],
             "extrapolation_length": extrapolation.get("length"),
             "extrapolation_full_sequence": extrapolation.get("full_sequence"),
-            "extrapolation_by_length": extrapolation.get("by_length") or {}}
+            "extrapolation_by_length": extrapolation.get("by_length") or {},
+            "stop_reason": record.get("stop_reason"),
+            "curriculum_run": record.get("curriculum_run")}
 
 
 def _cell_text(cell: dict[str, Any], budget: dict[str, Any]) -> str:
+    """The min depth (or "not reached"), then the deciding run's test accuracy at n and its
+    extrapolation accuracy, e.g. "1 (0.99; 0.95 @32)"."""
     if cell["status"] == REACHED:
-        return str(cell["min_layers"])
+        return f"{cell['min_layers']} {_accuracy_note(_deciding_run(cell))}".rstrip()
+    if cell["status"] == NOT_REACHED and not cell["runs"] and cell.get("note"):
+        return "not reached (a shorter n was not reached)"
     if cell["status"] == NOT_REACHED:
-        return f"not reached (budget {budget['max_seconds']:g}s/{budget['max_steps']} steps)"
+        return (f"not reached {_accuracy_note(_deciding_run(cell))}".rstrip()
+                + f" [budget {budget['max_seconds']:g}s/{budget['max_steps']} steps]")
     return "—"
+
+
+def _deciding_run(cell: dict[str, Any]) -> dict[str, Any] | None:
+    """The run that reached at the min depth, else the most accurate run of the cell."""
+    runs = cell["runs"]
+    if cell["status"] == REACHED:
+        runs = [run for run in runs if run["layers"] == cell["min_layers"]
+                and run["status"] == REACHED] or runs
+    return max(runs, key=lambda run: run["test_full_sequence"], default=None)
+
+
+def _accuracy_note(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return ""
+    note = f"{run['test_full_sequence']:.2f}"
+    if run["extrapolation_length"]:
+        note += f"; {run['extrapolation_full_sequence']:.2f} @{run['extrapolation_length']}"
+    return f"({note})"
 
 
 def _format_rows(header: list[str], rows: list[list[str]]) -> str:
@@ -176,7 +237,8 @@ def format_min_layers(summary: dict[str, Any]) -> str:
                 for model in models]
         title = (f"{task}: min layers reaching {summary['target_accuracy']:.0%} "
                  f"{summary['metric']}; {summary['seed_rule']} of {summary['seeds']} seed(s); "
-                 f"max layers {summary['max_layers']}")
+                 f"max layers {summary['max_layers']}\n(in brackets: that run's test accuracy "
+                 f"at n; accuracy at the extrapolation length @m)")
         blocks.append(title + "\n" + _format_rows(["model"] + [f"n={n}" for n in lengths], rows))
     return "\n\n".join(blocks)
 
@@ -191,20 +253,24 @@ def format_runs(summary: dict[str, Any]) -> str:
                 extrapolation = (f"{run['extrapolation_full_sequence']:.3f} "
                                  f"@n={run['extrapolation_length']}")
             rows.append([cell["task"], cell["model"], str(cell["length"]), str(run["layers"]),
-                         str(run["seed"]), run["status"], str(run["steps"]),
+                         str(run["seed"]), run["status"], run.get("stop_reason") or "",
+                         str(run["steps"]),
                          f"{run['seconds']:.1f}", f"{run['test_full_sequence']:.3f}",
                          f"{run['test_token']:.3f}", extrapolation, str(run["params"])])
-    header = ["task", "model", "n", "L", "seed", "status", "steps", "seconds", "test seq acc",
+    header = ["task", "model", "n", "L", "seed", "status", "stopped by", "steps", "seconds",
+              "test seq acc",
               "test tok acc", "extrapolation seq acc", "params"]
     return _format_rows(header, rows) if rows else "(no runs)"
 
 
 def format_predictions(summary: dict[str, Any]) -> str:
-    rows = [[row["task"], row["model"], row["prediction"], row["measured"], row["agreement"]]
+    rows = [[row["task"], row["model"], row["prediction"], row.get("predicted_growth", "—"),
+             row["measured"], row.get("measured_growth", "—"), row["agreement"]]
             for row in summary["predictions"]]
-    return ("Predictions vs measured (finite n and budget: consistency, not proof)\n"
-            + _format_rows(["task", "model", "checker prediction", "measured", "agreement"],
-                           rows))
+    return ("Predictions vs measured (finite n and budget: consistency, not proof; growth "
+            "classes by the compiler's circuit-depth classifier)\n"
+            + _format_rows(["task", "model", "checker prediction", "predicted growth",
+                            "measured", "measured growth", "agreement"], rows))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,7 +307,8 @@ def write_figure(summary: dict[str, Any], path: Path) -> None:
     budget_text = ""
     if len(budgets) == 1:
         seconds, steps = budgets.pop()
-        budget_text = f"\nbudget {seconds:g}s/{steps} steps per run"
+        unit = "length (curriculum)" if summary.get("protocol") == "curriculum" else "run"
+        budget_text = f"\nbudget {seconds:g}s/{steps} steps per {unit}"
     figure.suptitle(f"measured min depth (preset {summary['preset']}, {summary['seed_rule']} of "
                     f"{summary['seeds']} seed(s)){budget_text}", fontsize=9)
     figure.tight_layout()
@@ -358,6 +425,66 @@ def write_length_figure(summary: dict[str, Any], path: Path) -> None:
     plt.close(figure)
 
 
+def _curve_line(entry: dict[str, Any], key: str) -> tuple[list[float], list[float],
+                                                         list[tuple[float, int]]]:
+    """x (seconds since the run began), y (`key` of each curve point), stage starts."""
+    xs, ys, starts, offset = [], [], [], 0.0
+    for stage in entry["stages"]:
+        starts.append((offset, stage["length"]))
+        for point in stage["curve"]:
+            if point.get(key) is not None:
+                xs.append(offset + point["seconds"])
+                ys.append(point[key])
+        offset += stage["seconds"]
+    return xs, ys, starts
+
+
+def write_curves_figure(summary: dict[str, Any], path: Path) -> None:
+    """Learning curves: per task two rows (validation full-sequence accuracy, training loss),
+    one column per model; one line per run (colour = layers, dashes = seed); each length of a
+    curriculum run starts at a marked, labelled point, so a plateau is visible as such."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    entries = summary.get("curves") or []
+    tasks = list(dict.fromkeys(e["task"] for e in entries))
+    models = list(dict.fromkeys(c["model"] for c in summary["cells"]))
+    figure, axes = plt.subplots(2 * len(tasks), len(models), squeeze=False,
+                                figsize=(3.6 * len(models), 4.6 * len(tasks)))
+    for row, task in enumerate(tasks):
+        for column, model in enumerate(models):
+            accuracy_axis, loss_axis = axes[2 * row][column], axes[2 * row + 1][column]
+            for entry in (e for e in entries if e["task"] == task and e["model"] == model):
+                _plot_curve(accuracy_axis, loss_axis, entry)
+            accuracy_axis.set_title(f"{task} {model}", fontsize=9)
+            accuracy_axis.set_ylim(-0.05, 1.05)
+            loss_axis.set_yscale("log")
+            loss_axis.set_xlabel("seconds (run total)", fontsize=8)
+        axes[2 * row][0].set_ylabel("val. full-seq. acc.", fontsize=8)
+        axes[2 * row + 1][0].set_ylabel("training loss", fontsize=8)
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.suptitle(f"learning curves (preset {summary['preset']}); dots: a new length n starts "
+                    "(warm start)", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _plot_curve(accuracy_axis: Any, loss_axis: Any, entry: dict[str, Any]) -> None:
+    style = {"color": f"C{(entry['layers'] - 1) % 10}",
+             "linestyle": "-" if entry["seed"] == 0 else "--", "linewidth": 1.0}
+    label = f"L={entry['layers']} seed={entry['seed']}"
+    xs, ys, starts = _curve_line(entry, "validation_full_sequence")
+    accuracy_axis.plot(xs, ys, label=label, **style)
+    for start, length in starts:
+        accuracy_axis.plot([start], [0.0], marker="o", markersize=3, color=style["color"])
+        accuracy_axis.annotate(f"{length}", (start, 0.02 + 0.06 * (entry["layers"] - 1)),
+                               fontsize=6, color=style["color"])
+    loss_xs, losses, _ = _curve_line(entry, "loss")
+    loss_axis.plot(loss_xs, losses, **style)
+
+
 def write_outputs(out_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
     """summary.json, figure.png and, when runs were tested on length bins, accuracy_by_length.png;
     returns their paths."""
@@ -366,6 +493,9 @@ def write_outputs(out_dir: Path, summary: dict[str, Any]) -> dict[str, str]:
     write_figure(summary, figure_path)
     files = {"results": str(out_dir / "results.jsonl"), "summary": str(summary_path),
              "figure": str(figure_path), "config": str(out_dir / "config.json")}
+    if any(stage["curve"] for entry in summary.get("curves", []) for stage in entry["stages"]):
+        write_curves_figure(summary, out_dir / "curves.png")
+        files["curves"] = str(out_dir / "curves.png")
     if length_curves(summary):
         write_length_figure(summary, out_dir / "accuracy_by_length.png")
         files["length_figure"] = str(out_dir / "accuracy_by_length.png")

@@ -21,6 +21,11 @@ and executed by `run_one(spec, config, ...)`, which needs nothing else, so a par
 launcher can run runs as independent jobs. Finished runs are looked up in the results store
 before running (resume). A run cut by the sweep's time budget is not stored.
 
+With `train.curriculum` (the quick preset) a run is instead one (task, model, depth, seed)
+climbing every length with warm starts (`RunSpec.lengths`, tc0lab/probe/curriculum.py); one
+wave per task then holds every model's runs, each started once the run it depends on is done
+(`ready`), and the cells of every length are read from those runs.
+
 Runs go through a launcher (tc0lab/probe/launchers.py: in-process, local worker processes,
 Slurm). With room for W runs at once, a length's candidate depths run as one wave and runs
 that can no longer change a cell are dropped or cancelled (`Sweep`); the cells are the same as
@@ -33,18 +38,21 @@ import datetime
 import importlib.metadata
 import itertools
 import math
+import os
 import platform
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import torch
 
 from tc0lab.probe import train as training
 from tc0lab.probe.config import ProbeConfig
+from tc0lab.probe.curriculum import STAGE_SEPARATOR
 from tc0lab.probe.results import ResultsStore
-from tc0lab.probe.tasks import make_task
+from tc0lab.probe.tasks import make_task, strict_split
 
 NOT_RUN = "not run (sweep time budget)"
 
@@ -59,10 +67,15 @@ class RunSpec:
     layers: int
     seed: int
     experiment_hash: str
+    lengths: tuple[int, ...] = ()   # a curriculum run (curriculum.py) climbs these lengths
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lengths", tuple(self.lengths))   # JSON gives a list
 
     @property
     def key(self) -> str:
-        return (f"{self.task}/{self.model}/n={self.length}/L={self.layers}/seed={self.seed}"
+        lengths = ",".join(map(str, self.lengths)) if self.lengths else self.length
+        return (f"{self.task}/{self.model}/n={lengths}/L={self.layers}/seed={self.seed}"
                 f"/{self.experiment_hash}")
 
 
@@ -78,6 +91,7 @@ class Cell:
     tried_layers: list[int] = field(default_factory=list)
     run_keys: list[str] = field(default_factory=list)
     diverged_runs: int = 0
+    note: str = ""                  # e.g. why a curriculum cell has no run at this length
 
 
 class SweepProgress(Protocol):
@@ -111,56 +125,106 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def build_run_model(spec: RunSpec, config: ProbeConfig, vocab_size: int, n_classes: int,
-                    max_len: int) -> torch.nn.Module:
-    """The model of a run, seeded, via tc0lab.probe.models.build_model."""
-    from tc0lab.probe.models import ModelConfig, build_model, width_for_params
+def run_model_config(spec: RunSpec, config: ProbeConfig, vocab_size: int, n_classes: int,
+                     max_len: int) -> Any:
+    """The ModelConfig of a run (stored in its record, so its weights can be reloaded)."""
+    from tc0lab.probe.models import ModelConfig, width_for_params
     _, settings = config.settings_for(spec.model)
     shape = {"max_len": max_len, "positions": settings.positions,
              "beta_max": settings.beta_max, "scan": settings.scan,
-             "fnn_depth": settings.fnn_depth, "fnn_width": settings.fnn_width}
+             "fnn_depth": settings.fnn_depth, "fnn_width": settings.fnn_width,
+             "mlp_ratio": settings.mlp_ratio, "norm": settings.norm,
+             "conv_kernel": settings.conv_kernel}
     d_model = settings.d_model
     if settings.params > 0:   # params is per layer, as in the paper (~3.1M per layer)
         d_model = width_for_params(spec.model, spec.layers, settings.params * spec.layers,
                                    vocab_size, n_classes, d_state=settings.d_state, **shape)
+    return ModelConfig(name=spec.model, vocab_size=vocab_size, n_classes=n_classes,
+                       layers=spec.layers, d_model=d_model, d_state=settings.d_state, **shape)
+
+
+def build_run_model(spec: RunSpec, config: ProbeConfig, vocab_size: int, n_classes: int,
+                    max_len: int) -> torch.nn.Module:
+    """The model of a run, seeded, via tc0lab.probe.models.build_model."""
+    from tc0lab.probe.models import build_model
+    model_config = run_model_config(spec, config, vocab_size, n_classes, max_len)
     torch.manual_seed(spec.seed)
-    return build_model(ModelConfig(name=spec.model, vocab_size=vocab_size, n_classes=n_classes,
-                                   layers=spec.layers, d_model=d_model, d_state=settings.d_state,
-                                   **shape))
+    return build_model(model_config)
+
+
+def task_pair(name: str, length: int, config: ProbeConfig) -> tuple[Any, Any]:
+    """The task of a run at one length and its extrapolation task (None when off)."""
+    settings = config.task
+    task = make_task(name, length, settings.eval_size, settings.short_words_fraction, seed=0,
+                     split=strict_split(settings))
+    factor = settings.extrapolation_factor
+    return task, task.at_length(length * factor) if factor else None
 
 
 def run_one(spec: RunSpec, config: ProbeConfig, device: torch.device,
             deadline: float | None = None,
             on_step: Callable[[int, float], None] | None = None) -> dict[str, Any]:
-    """Train one run and return its results record (not yet stored)."""
+    """Train one run (a curriculum run when spec.lengths) and return its record."""
+    if spec.lengths:
+        from tc0lab.probe.curriculum import run_curriculum
+        return run_curriculum(spec, config, device, deadline, on_step)
     train_settings, _ = config.settings_for(spec.model)
-    task_settings = config.task
-    task = make_task(spec.task, spec.length, task_settings.eval_size,
-                     task_settings.short_words_fraction, seed=0)
-    factor = task_settings.extrapolation_factor
-    long_task = task.at_length(spec.length * factor) if factor else None
+    task, long_task = task_pair(spec.task, spec.length, config)
     model = build_run_model(spec, config, task.vocab_size, task.n_classes,
-                            max_len=spec.length * max(factor, 1))
+                            max_len=spec.length * max(config.task.extrapolation_factor, 1))
     result = training.train(model, task, train_settings, seed=spec.seed, device=device,
                             deadline=deadline, extrapolation_task=long_task, on_step=on_step)
-    return make_record(spec, config, result, model, device, task.disjoint)
+    return finish_record(spec, config, result, model, device, task.disjoint)
+
+
+def result_fields(result: training.TrainResult) -> dict[str, Any]:
+    """What a record keeps of one training call: status, budget used, accuracies, curve."""
+    accuracies = {name: dataclasses.asdict(value) if value is not None else None
+                  for name, value in (("validation", result.validation), ("test", result.test),
+                                      ("extrapolation", result.extrapolation))}
+    return {"status": result.status, "stop_reason": result.stop_reason,
+            "steps": result.steps, "seconds": round(result.seconds, 3),
+            "final_loss": result.final_loss if math.isfinite(result.final_loss) else None,
+            **accuracies, "curve": [dataclasses.asdict(point) for point in result.curve]}
+
+
+def finish_record(spec: RunSpec, config: ProbeConfig, result: training.TrainResult,
+                  model: torch.nn.Module, device: torch.device,
+                  disjoint_eval: bool) -> dict[str, Any]:
+    """The record of a finished run; with sweep.save_models_dir also its final weights."""
+    record = make_record(spec, config, result, model, device, disjoint_eval)
+    if config.sweep.save_models_dir and result.status != training.CUT:
+        record["checkpoint"] = save_checkpoint(model, Path(config.sweep.save_models_dir),
+                                               spec.key)
+    return record
+
+
+def checkpoint_path(models_dir: Path, run_key: str) -> Path:
+    return models_dir / (run_key.replace("/", "__") + ".pt")
+
+
+def save_checkpoint(model: torch.nn.Module, models_dir: Path, run_key: str) -> str:
+    """Write the state dict atomically; it loads with torch.load(path, weights_only=True)
+    into build_model(ModelConfig(**record["model_config"]))."""
+    path = checkpoint_path(models_dir, run_key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()},
+               temporary)
+    os.replace(temporary, path)
+    return str(path)
 
 
 def make_record(spec: RunSpec, config: ProbeConfig, result: training.TrainResult,
                 model: torch.nn.Module, device: torch.device,
                 disjoint_eval: bool) -> dict[str, Any]:
     train_settings, model_settings = config.settings_for(spec.model)
-    accuracies = {name: dataclasses.asdict(value) if value is not None else None
-                  for name, value in (("validation", result.validation), ("test", result.test),
-                                      ("extrapolation", result.extrapolation))}
-    return {"run_key": spec.key, **dataclasses.asdict(spec),
-            "status": result.status, "stop_reason": result.stop_reason,
-            "steps": result.steps, "seconds": round(result.seconds, 3),
-            "final_loss": result.final_loss if math.isfinite(result.final_loss) else None,
-            **accuracies, "disjoint_eval": disjoint_eval,
+    return {"run_key": spec.key, **dataclasses.asdict(spec), **result_fields(result),
+            "disjoint_eval": disjoint_eval,
             "params": sum(p.numel() for p in model.parameters()),
-            "device": str(device), "torch_threads": torch.get_num_threads(),
-            "torch_version": torch.__version__, "tc0lab_version": _tc0lab_version(),
+            "model_config": dataclasses.asdict(model.config),
+            "device": str(device), "torch_version": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "tc0lab_version": _tc0lab_version(),
             "python_version": platform.python_version(),
             "finished_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "config": {"train": dataclasses.asdict(train_settings),
@@ -245,6 +309,10 @@ class _CellSearch:
                 break
         return used
 
+    def ready(self, spec: RunSpec) -> bool:
+        """Every candidate may start at once (the wave's order keeps it shallowest first)."""
+        return True
+
     def needs(self, spec: RunSpec) -> bool:
         """False once the run cannot change the answer (a shallower depth or seed solved);
         always True with all_depths, where every candidate runs."""
@@ -300,25 +368,47 @@ class Sweep:
         cells, executed_keys = [], []
         try:
             for task in self.config.sweep.tasks:
-                previous: dict[str, int] = {}
-                for length in sorted(self.config.sweep.lengths):
-                    searches = [_CellSearch(task, model, length,
-                                            self._first_depth(previous.get(model, 1)),
-                                            self.config, self.store.experiment_hash)
-                                for model in self.config.sweep.models]
-                    executed_keys += self._run_wave(launcher, searches, deadline)
-                    for search in searches:
-                        cell = search.decided() or Cell(task, search.model, length, NOT_RUN)
-                        if cell.status != NOT_RUN:
-                            previous[search.model] = (cell.min_layers
-                                                      or self.config.sweep.max_layers)
-                        self.progress.cell_finished(cell)
-                        cells.append(cell)
+                task_cells = (self._curriculum_cells if self.config.train.curriculum
+                              else self._upward_cells)
+                cells += task_cells(task, launcher, deadline, executed_keys)
         finally:
             launcher.close()
-        cited = {key for cell in cells for key in cell.run_keys}
+        cited = {key.split(STAGE_SEPARATOR)[0] for cell in cells for key in cell.run_keys}
         self.runs_wasted = sum(key not in cited for key in executed_keys)
         return cells
+
+    def _upward_cells(self, task: str, launcher: Any, deadline: float,
+                      executed_keys: list[str]) -> list[Cell]:
+        """Independent runs, one wave per length (the paper's protocol)."""
+        cells, previous = [], {}
+        for length in sorted(self.config.sweep.lengths):
+            searches = [_CellSearch(task, model, length,
+                                    self._first_depth(previous.get(model, 1)),
+                                    self.config, self.store.experiment_hash)
+                        for model in self.config.sweep.models]
+            executed_keys += self._run_wave(launcher, searches, deadline)
+            for search in searches:
+                cell = search.decided() or Cell(task, search.model, length, NOT_RUN)
+                if cell.status != NOT_RUN:
+                    previous[search.model] = cell.min_layers or self.config.sweep.max_layers
+                cells.append(self._reported(cell))
+        return cells
+
+    def _curriculum_cells(self, task: str, launcher: Any, deadline: float,
+                          executed_keys: list[str]) -> list[Cell]:
+        """Curriculum runs (curriculum.py): one wave for the task, then cells per length."""
+        from tc0lab.probe.curriculum import CurriculumSearch
+        lengths = tuple(sorted(self.config.sweep.lengths))
+        searches = [CurriculumSearch(task, model, lengths, self.config,
+                                      self.store.experiment_hash)
+                    for model in self.config.sweep.models]
+        executed_keys += self._run_wave(launcher, searches, deadline)
+        return [self._reported(search.cell(length)) for length in lengths
+                for search in searches]
+
+    def _reported(self, cell: Cell) -> Cell:
+        self.progress.cell_finished(cell)
+        return cell
 
     def _first_depth(self, previous_answer: int) -> int:
         """Where the upward search starts: the previous length's answer, or 1 (all_depths)."""
@@ -339,9 +429,8 @@ class Sweep:
         while True:
             self._drop_unneeded(launcher, owner, queue, running)
             batch: list[RunSpec] = []          # submitted together (one Slurm job array)
-            while queue and (self.store.get(queue[0].key) is not None
-                             or len(running) + len(batch) < launcher.capacity):
-                spec = queue.pop(0)
+            while (index := self._next_index(queue, owner, len(running) + len(batch), launcher)) is not None:
+                spec = queue.pop(index)
                 stored = self.store.get(spec.key)
                 if stored is not None:
                     self.runs_resumed += 1
@@ -371,6 +460,19 @@ class Sweep:
                 executed.append(job.spec.key)
                 self.progress.run_finished(job.spec, job.record, resumed=False)
                 owner[job.spec.key].records[(job.spec.layers, job.spec.seed)] = job.record
+
+    def _next_index(self, queue: list[RunSpec], owner: dict[str, Any], busy: int,
+                    launcher: Any) -> int | None:
+        """The first queued run that is stored (resumed at once) or, with a free slot (`busy`
+        runs are running or about to be submitted), ready to start (its search may wait for
+        the run it depends on); None if there is none."""
+        room = busy < launcher.capacity
+        for index, spec in enumerate(queue):
+            if self.store.get(spec.key) is not None:
+                return index
+            if room and owner[spec.key].ready(spec):
+                return index
+        return None
 
     def _drop_unneeded(self, launcher: Any, owner: dict[str, _CellSearch],
                        queue: list[RunSpec], running: dict[str, Any]) -> None:

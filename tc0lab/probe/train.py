@@ -3,9 +3,14 @@
 `train(model, task, settings, seed=..., device=...)` runs AdamW on masked token-level
 cross-entropy, with a linear warmup then a constant or cosine schedule, and stops at the first
 of: validation full-sequence accuracy >= the early-stop accuracy (default: the target), the step
-budget, the per-run seconds budget, a sweep deadline ("cut", so the sweep can redo the run
-later), or a non-finite loss or parameter ("diverged"). The status is "reached" when the final
+budget (or max_epochs over a fixed dataset), the per-run seconds budget, a plateau
+(train.plateau_steps: a window of steps that neither lowered the loss nor raised the best
+validation accuracy), a sweep deadline ("cut", so the sweep can redo the run later), or a
+non-finite loss or parameter ("diverged"). The status is "reached" when the final
 TEST full-sequence accuracy is >= the target, whatever stopped the run.
+
+Every evaluation appends a `CurvePoint` (step, seconds, mean training loss since the last
+point, validation accuracies) to the result's learning curve, plus one where the run ends.
 
 Metrics (Illusion of State §6): full-sequence accuracy, the share of sequences whose every
 graded position is correct (the paper's metric, target 0.90), and token accuracy over graded
@@ -30,6 +35,7 @@ from tc0lab.probe.results import DIVERGED, NOT_REACHED, REACHED
 from tc0lab.probe.tasks import Batch, Task
 
 CUT = "cut by sweep time budget"      # never stored: the run did not get its full budget
+PLATEAU_ACCURACY_GAIN = 0.01          # a validation gain this large is progress, not plateau
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,17 @@ class Accuracy:
 
 
 @dataclass(frozen=True)
+class CurvePoint:
+    """The learning curve at one evaluation: what a reader needs to tell a plateau from a cut."""
+
+    step: int
+    seconds: float         # since the start of this training call
+    loss: float | None     # mean training loss over the steps since the previous point
+    validation_full_sequence: float
+    validation_token: float
+
+
+@dataclass(frozen=True)
 class TrainResult:
     """What one training run produced."""
 
@@ -55,7 +72,9 @@ class TrainResult:
     validation: Accuracy
     test: Accuracy
     extrapolation: Accuracy | None
-    stop_reason: str       # "target", "max_steps", "max_seconds", "deadline", "nan loss"
+    stop_reason: str       # "target", "plateau", "max_steps", "max_seconds", "deadline",
+                           # "nan loss"
+    curve: list[CurvePoint] = field(default_factory=list)
 
 
 def to_tensors(batch: Batch, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -122,6 +141,8 @@ def train(model: nn.Module, task: Task, settings: TrainSettings, *, seed: int,
 
     `deadline` is a time.monotonic() value after which the run is cut (status CUT).
     `on_step(step, loss)` is called after every optimisation step (for progress bars).
+    Passing a model trained before (a warm start) continues from its weights with a fresh
+    optimiser.
     """
     device = torch.device(device)
     model.to(device).train()
@@ -130,9 +151,12 @@ def train(model: nn.Module, task: Task, settings: TrainSettings, *, seed: int,
                                   weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: learning_rate_factor(step, settings))
+    max_steps, eval_every = step_budget(task, settings)
     start = time.monotonic()
     step, loss_value, stop_reason = 0, float("nan"), "max_steps"   # kept if the loop ends
-    while step < settings.max_steps:
+    curve: list[CurvePoint] = []
+    losses: list[float] = []
+    while step < max_steps:
         time_reason = _time_stop(start, settings, deadline)
         if time_reason:
             stop_reason = time_reason
@@ -140,16 +164,72 @@ def train(model: nn.Module, task: Task, settings: TrainSettings, *, seed: int,
         loss_value = _optimisation_step(model, task, settings, optimizer, rng, device)
         schedule.step()
         step += 1
+        losses.append(loss_value)
         if on_step is not None:
             on_step(step, loss_value)
         if not math.isfinite(loss_value):
             stop_reason = "nan loss"
             break
-        if step % settings.eval_every == 0 and _reached(model, task, settings, device):
-            stop_reason = "target"
-            break
-    return _finish(model, task, settings, device, extrapolation_task, step, start,
-                   loss_value, stop_reason)
+        if step % eval_every == 0:
+            curve.append(_curve_point(model, task, device, step, start, losses))
+            losses = []
+            if curve[-1].validation_full_sequence >= _early_stop(settings):
+                stop_reason = "target"
+                break
+            if plateaued(curve, settings):
+                stop_reason = "plateau"
+                break
+    result = _finish(model, task, settings, device, extrapolation_task, step, start,
+                     loss_value, stop_reason)
+    if losses:                     # the last point: where the run ended
+        result.curve.extend(curve + [_curve_point(model, task, device, step, start, losses)])
+    else:
+        result.curve.extend(curve)
+    return result
+
+
+def step_budget(task: Task, settings: TrainSettings) -> tuple[int, int]:
+    """(max steps, steps between evaluations). With `max_epochs` and a task holding a fixed
+    training set (the paper's protocol) the budget is epochs and evaluation is once per
+    epoch; otherwise `max_steps` and `eval_every`."""
+    per_epoch = getattr(task, "steps_per_epoch", lambda batch_size: 0)(settings.batch_size)
+    if settings.max_epochs > 0 and per_epoch > 0:
+        return min(settings.max_steps, settings.max_epochs * per_epoch), per_epoch
+    return settings.max_steps, settings.eval_every
+
+
+def plateaued(curve: list[CurvePoint], settings: TrainSettings) -> bool:
+    """True when the last `plateau_steps` steps neither lowered the mean training loss by
+    `plateau_min_drop` (relative) against the window before them nor raised the best
+    validation full-sequence accuracy by 0.01. Off when plateau_steps is 0."""
+    window = settings.plateau_steps
+    if window <= 0 or not curve or curve[-1].step < 2 * window:
+        return False
+    now = curve[-1].step
+    last = [p for p in curve if p.step > now - window]
+    before = [p for p in curve if now - 2 * window < p.step <= now - window]
+    if not before or any(p.loss is None for p in last + before):
+        return False
+    mean_last = sum(p.loss for p in last) / len(last)
+    mean_before = sum(p.loss for p in before) / len(before)
+    best_before = max(p.validation_full_sequence for p in curve if p.step <= now - window)
+    best_last = max(p.validation_full_sequence for p in last)
+    return (mean_last > (1 - settings.plateau_min_drop) * mean_before
+            and best_last < best_before + PLATEAU_ACCURACY_GAIN)
+
+
+def _early_stop(settings: TrainSettings) -> float:
+    return settings.early_stop_accuracy or settings.target_accuracy
+
+
+def _curve_point(model: nn.Module, task: Task, device: torch.device, step: int, start: float,
+                 losses: list[float]) -> CurvePoint:
+    validation = evaluate(model, task.validation, device)
+    finite = [loss for loss in losses if math.isfinite(loss)]
+    return CurvePoint(step=step, seconds=round(time.monotonic() - start, 3),
+                      loss=round(float(np.mean(finite)), 5) if finite else None,
+                      validation_full_sequence=validation.full_sequence,
+                      validation_token=round(validation.token, 5))
 
 
 def _time_stop(start: float, settings: TrainSettings, deadline: float | None) -> str:
@@ -172,12 +252,6 @@ def _optimisation_step(model: nn.Module, task: Task, settings: TrainSettings,
         nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
     optimizer.step()
     return float(loss.detach())
-
-
-def _reached(model: nn.Module, task: Task, settings: TrainSettings,
-             device: torch.device) -> bool:
-    threshold = settings.early_stop_accuracy or settings.target_accuracy
-    return evaluate(model, task.validation, device).full_sequence >= threshold
 
 
 def _finish(model: nn.Module, task: Task, settings: TrainSettings, device: torch.device,
