@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 from threadpoolctl import threadpool_limits
 
 from tc0lab.spec.numeric import accurate_matrix, parameter_symbols, point, random_values, transition_function
