@@ -24,7 +24,7 @@ WIDE = (64, 16)  # (d, N) of the second query: a size that can never be built
 
 def bench_one(arch: str, layers: int, n: int, bits: int) -> dict:
     """Time one arch in this process (called in a fresh subprocess by main)."""
-    from tc0lab.compiler import formulas as formula_module
+    import tc0lab.formulas as formula_module
     stack = zoo.stack(arch, layers, 2, 2)
     started = time.perf_counter()
     formulas = formula_module.formulas_for(stack)
@@ -57,15 +57,15 @@ def _cli_seconds(layers: int) -> float:
 
 def _formula_section() -> list[str]:
     """The formulas in n, L, d, N, p themselves, with where each part comes from."""
-    from tc0lab.compiler import formula_zoo
-    from tc0lab.compiler.formulas import zoo_formulas
+    from tc0lab.formulas import sheets as formula_zoo
+    from tc0lab.formulas import zoo_formulas
     lines = [
         "## The formulas in n, L, d, N, p (`zoo_formulas(arch)`)",
         "",
         "Sizes (gates by op, edges, nodes, threshold gates) are derived: the per-token gates, per-layer constants "
         "and each mixer's shape are written by hand from tc0lab/spec/zoo.py as polynomials in d and N "
-        "(tc0lab/compiler/formula_zoo.py), the n-dependence comes from each construction's loops "
-        "(formula_counts.py), and L identical layers cost the embedding plus L times one layer. Nothing is "
+        "(tc0lab/formulas/sheets.py), the n-dependence comes from each construction's loops "
+        "(tc0lab/formulas/counts.py), and L identical layers cost the embedding plus L times one layer. Nothing is "
         "interpolated. Depth is a + b*L at n = 1 and n = 2, measured on the layer prefixes of "
         "zoo.stack(arch, 3, 2, 2, seed=0) (s4: also at d=3, N=2 for the region d > N), fitted on L = 1, 2 and "
         "checked on L = 3, plus the derived growth G(n, L) - G(2, L): 0 (constant-depth mixers), "

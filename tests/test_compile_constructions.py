@@ -15,7 +15,7 @@ from tc0lab.circuit.measure import measure
 from tc0lab.compiler import compiling
 from tc0lab.compiler import CONSTANT_DEPTH_CONSTRUCTIONS, CONSTRUCTIONS, choose_construction, compile_stack
 from tc0lab.compiler.diagonalised import diagonalising_basis, exact_discriminant
-from tc0lab.compiler.formulas import FormulaUnsupported, formulas_for
+from tc0lab.formulas import FormulaUnsupported, formulas_for
 from tc0lab.compiler.recurrence_terms import bind_recurrence
 from tc0lab.spec import reference, zoo
 from tc0lab.spec.functions import sigmoid

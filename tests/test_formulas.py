@@ -8,11 +8,11 @@ import pytest
 import sympy
 from hypothesis import given, settings, strategies as st
 
-from tc0lab.compiler import formula_zoo
+from tc0lab.formulas import sheets as formula_zoo
 from tc0lab.compiler.compiling import compile_circuit
 from tc0lab.circuit.measure import depths
-from tc0lab.compiler.formula_depth import prefix_depths, scan_units, stacked_tree_units
-from tc0lab.compiler.formulas import estimate_nodes, formulas_for, zoo_formulas
+from tc0lab.formulas.depth import prefix_depths, scan_units, stacked_tree_units
+from tc0lab.formulas import estimate_nodes, formulas_for, zoo_formulas
 from tc0lab.spec import zoo
 from tc0lab.spec.functions import sigmoid
 from tc0lab.spec.recurrence import Recurrence, Stack, input_symbols, symbol_array

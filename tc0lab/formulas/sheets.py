@@ -14,7 +14,7 @@ and the compiler's rules, what one layer costs:
 
 Glossary: d = d_model, N = d_state, S = state size (d N for the channel-wise cores, N for
 s4, ids4 and rnn). The derivation assumes d and N at least `min_sizes(arch)` (see there)
-and generic parameter values (no two random values equal). `formulas.py` checks, for a concrete
+and generic parameter values (no two random values equal). `general.py` checks, for a concrete
 stack, that every layer's measured token gates, constants and numeric mixer shape equal
 these at its (d, N) before it shows the symbolic formulas.
 """
@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from tc0lab.compiler import formula_counts as counts
-
-d, N = sympy.symbols("d N", positive=True, integer=True)
+from tc0lab.formulas import counts
+from tc0lab.formulas.symbols import FormulaUnsupported, N, d
 # smallest (d, N) each derivation covers. At d = 1 a projection w x is one 'mul' and no 'add',
 # which changes every core with input-dependent projections (s4 and s4d have none); at N = 1
 # the transitions of IDS4 and DeltaNet are 1 x 1, hence diagonal: another construction.
@@ -74,7 +73,7 @@ class TokenSheet:
             tally.add(op, count * times, fan_in, edges)
 
     def histogram(self, sizes: dict) -> tuple[Counter, int]:
-        """(Counter of (op, fan-in), edges) at concrete sizes, as formulas.py measures them."""
+        """(Counter of (op, fan-in), edges) at concrete sizes, as numeric.py measures them."""
         histogram: Counter = Counter()
         edges = 0
         for op, count, fan_in, each in self.gates:
@@ -212,7 +211,7 @@ ARCHS = tuple(_LAYERS)
 def zoo_layers(arch: str) -> tuple[tuple[sympy.Basic, ZooLayer], ...]:
     """(condition on d and N, derived layer) pieces for a zoo architecture."""
     if arch not in _LAYERS:
-        raise counts.FormulaUnsupported(f"no derived d/N structure for {arch!r}")
+        raise FormulaUnsupported(f"no derived d/N structure for {arch!r}")
     return tuple(_LAYERS[arch]())
 
 
@@ -222,7 +221,7 @@ def layer_at(arch: str, d_model: int, d_state: int) -> ZooLayer:
     for condition, layer in zoo_layers(arch):
         if condition is sympy.true or bool(condition.xreplace(sizes)):
             return layer
-    raise counts.FormulaUnsupported(f"no piece of {arch} covers d={d_model}, N={d_state}")
+    raise FormulaUnsupported(f"no piece of {arch} covers d={d_model}, N={d_state}")
 
 
 def evaluate(obj, sizes: dict):

@@ -1,18 +1,18 @@
 """Formulas in n, L, d, N and p for the zoo: derived layer structure, L layers, measured depth offsets.
 
-Assembles `formula_zoo`'s per-layer derivation into `StackFormulas` whose symbols are n, L,
+Assembles `sheets.py`'s per-layer derivation into `StackFormulas` whose symbols are n, L,
 d, N and p (the transformer has no N):
 
   sizes  embedding + L * (mixer tally from the derived shape + n * per-token sheet +
          per-layer constants), with the same tally functions as the numeric formulas;
   depth  Piecewise(a_1 + b_1 L at n = 1; a_2 + b_2 L + G(n, L) - G(2, L) beyond), where
-         G is the construction's growth (`formula_depth.uniform_growth`) and a, b are
+         G is the construction's growth (`depth.uniform_growth`) and a, b are
          measured on the layer prefixes l = 1, 2 of a compiled stack and checked on every
          further prefix (`depth_offsets`). s4 has two (d, N) regions (d <= N folds B into
          the kernel), each with its own sizes and measured depth.
 
 `general_for(stack, ...)` decides whether a concrete stack is covered: it must be a zoo
-stack within `formula_zoo.min_sizes`, every layer's measured token gates, constants and
+stack within `sheets.min_sizes`, every layer's measured token gates, constants and
 numeric mixer shape must equal the derived ones at its (d, N), and the depth of every layer
 prefix at n = 1, 2, 3 must equal the formula. Otherwise `formulas_for` keeps its numeric
 formulas, which are exact for that stack anyway.
@@ -23,15 +23,13 @@ import functools
 
 import sympy
 
-from tc0lab.circuit.cost import GATE_DEPTH, p
-from tc0lab.compiler import formula_zoo as zoo_counts
-from tc0lab.compiler.formula_depth import uniform_growth
-from tc0lab.compiler.formulas import (DEPTH_KIND, FormulaUnsupported, L, SmallCircuits, StackFormulas, input_tally,
-                                      mixer_shape, mixer_tally, n, read_small)
+from tc0lab.formulas import sheets as zoo_counts
+from tc0lab.formulas.depth import DEPTH_KIND, fit_offsets, layered_depth, layered_depth_at, uniform_units
+from tc0lab.formulas.numeric import SmallCircuits, StackFormulas, input_tally, mixer_shape, mixer_tally, read_small
+from tc0lab.formulas.symbols import FormulaUnsupported, L, N, d, n, p
 from tc0lab.spec import zoo
 from tc0lab.spec.recurrence import Stack
 
-d, N = zoo_counts.d, zoo_counts.N
 REFERENCE_LAYERS = 3  # zoo_formulas measures depth offsets on 3 layers: 2 fit a + b L, 1 checks
 
 
@@ -81,7 +79,7 @@ def general_for(stack: Stack, small: SmallCircuits, constructions: list[str]) ->
             return zoo_formulas(stack.arch) if _depth_agrees(stack.arch, sizes, small.depth) else None
         region = _region(stack.arch, sizes)
         offsets = _reference_offsets(stack.arch, skip=region)  # only s4 has another region
-        offsets[region] = _depth_offsets(constructions[0], small.depth)  # this stack's own layer prefixes
+        offsets[region] = _depth_offsets(stack, constructions[0], small.depth)  # this stack's own layer prefixes
         source = f"this stack (L={stack.layers}, d={sizes[0]}, N={sizes[1]})"
         return _zoo_formulas(stack.arch, tuple(sorted(offsets.items())), source)
     except FormulaUnsupported:
@@ -91,9 +89,9 @@ def general_for(stack: Stack, small: SmallCircuits, constructions: list[str]) ->
 def _depth_agrees(arch: str, sizes: tuple[int, int], depth: dict) -> bool:
     """The reference depth formula equals this stack's measured depth at n = 1, 2, 3."""
     layer = zoo_counts.layer_at(arch, *sizes)
-    fits = _reference_offsets(arch)[_region(arch, sizes)]
-    return all(_depth_at(layer.construction, fits, length, len(prefixes) - 1) == prefixes[-1]
-               for length, prefixes in depth.items())
+    fits, units = _reference_offsets(arch)[_region(arch, sizes)]
+    return all(layered_depth_at(DEPTH_KIND[layer.construction], units, fits, length, len(prefixes) - 1, n, L)
+               == tuple(prefixes[-1]) for length, prefixes in depth.items())
 
 
 def specialise(general: StackFormulas, stack: Stack) -> StackFormulas:
@@ -120,46 +118,10 @@ def _region(arch: str, sizes: tuple[int, int]) -> int:
     return next(i for i, (_, piece) in enumerate(zoo_counts.zoo_layers(arch)) if piece is layer)
 
 
-def _depth_offsets(construction: str, depth: dict) -> tuple:
-    """((a_1, b_1), (a_2, b_2)) per measure (arithmetic, threshold): depth at n = 1, 2 is a + b L.
-
-    depth[n][l] is the measured depth of the first l layers at n = 1, 2, 3. a and b are fitted
-    on l = 1, 2; the whole depth formula is then checked at n = 1, 2, 3 on every prefix (so
-    the affine form, and the growth per composition or step between n = 2 and 3, are checked).
-    """
-    fits = tuple(tuple(_affine([prefix[which] for prefix in depth[length][1:3]]) for length in (1, 2))
-                 for which in (0, 1))
-    for length, prefixes in depth.items():
-        for layers, measured in enumerate(prefixes[1:], start=1):
-            if _depth_at(construction, fits, length, layers) != measured:
-                raise FormulaUnsupported(f"the depth formula disagrees with the circuit at n={length}, L={layers}")
-    return fits
-
-
-def _affine(series: list[int]) -> tuple[int, int]:
-    """(a, b) with series[l - 1] = a + b l for l = 1, 2."""
-    slope = series[1] - series[0]
-    return series[0] - slope, slope
-
-
-def _depth_at(construction: str, fits: tuple, length: int, layers: int) -> tuple[int, int]:
-    values = {n: length, L: layers}
-    return tuple(int(_depth_general(construction, fits, which).xreplace(values).doit()) for which in (0, 1))
-
-
-def _unit_depths(construction: str) -> tuple[dict, dict]:
-    """Per scan-tree composition and per chain step depth for an arch's layers (as _per_unit)."""
-    weight = GATE_DEPTH
-    tree = {"tree": 2}, {"tree": weight["mul"] + weight["add"]}
-    chain = {"chain": 3}, {"chain": weight["mul"] + weight["add"] + weight["lookup"]}  # zoo rnn: A dense, tanh
-    return chain if construction == "sequential-chain" else tree
-
-
-def _depth_general(construction: str, fits: tuple, which: int) -> sympy.Expr:
-    kind = DEPTH_KIND[construction]
-    grow = uniform_growth(kind, _unit_depths(construction)[which], n, L)
-    (a1, b1), (a2, b2) = fits[which]
-    return sympy.Piecewise((a1 + b1 * L, sympy.Eq(n, 1)), (a2 + b2 * L + grow - grow.subs(n, 2), True))
+def _depth_offsets(stack: Stack, construction: str, depth: dict) -> tuple:
+    """(fits, units) of `depth.fit_offsets` on the layer prefixes of `stack` (identical layers)."""
+    units = uniform_units(stack.blocks[0], construction)
+    return fit_offsets(DEPTH_KIND[construction], units, depth, n, L), units
 
 
 def _join(arch: str, exprs: list) -> sympy.Expr:
@@ -204,7 +166,8 @@ def _zoo_formulas(arch: str, offsets: tuple, depth_source: str) -> StackFormulas
     gates, edges, threshold, nodes = _size_formulas(arch)
     regions = zoo_counts.zoo_layers(arch)
     depth = [_join(arch, [sympy.nan if i not in fits_by_region else
-                          _depth_general(layer.construction, fits_by_region[i], which)
+                          layered_depth(DEPTH_KIND[layer.construction], fits_by_region[i][1], fits_by_region[i][0],
+                                        which, n, L)
                           for i, (_, layer) in enumerate(regions)]) for which in (0, 1)]
     construction = regions[0][1].construction
     symbols = {"n": n, "L": L, "d": d, "N": N, "p": p} if arch != "transformer" else {"n": n, "L": L, "d": d, "p": p}
@@ -219,7 +182,7 @@ def _zoo_provenance(arch: str, depth_source: str) -> str:
     low_d, low_n = zoo_counts.min_sizes(arch)
     regions = " (s4: one depth per region, d <= N and d > N)" if len(zoo_counts.zoo_layers(arch)) > 1 else ""
     return (f"{arch}: sizes derived, not fitted: per-token gates, per-layer constants and the mixer's shape written "
-            f"from the zoo's definition as polynomials in d, N (formula_zoo.py), valid for d >= {low_d}, "
+            f"from the zoo's definition as polynomials in d, N (formulas/sheets.py), valid for d >= {low_d}, "
             f"N >= {low_n} and pairwise distinct random values; n-dependence from each construction's loops; L "
             "identical layers cost the embedding plus L times one layer. depth: a + b*L at n = 1, 2 measured on "
             f"the layer prefixes of {depth_source}, fitted at L=1,2, the formula checked at n=1,2,3 on every "
@@ -254,7 +217,7 @@ def _reference_offsets(arch: str, skip: int | None = None) -> dict:
 @functools.lru_cache(maxsize=None)
 def _reference_depth(arch: str, sizes: tuple[int, int]) -> tuple:
     stack = zoo.stack(arch, REFERENCE_LAYERS, *sizes)
-    return _depth_offsets(zoo_counts.layer_at(arch, *sizes).construction, read_small(stack).depth)
+    return _depth_offsets(stack, zoo_counts.layer_at(arch, *sizes).construction, read_small(stack).depth)
 
 
 def _reference_sizes(condition: sympy.Basic) -> tuple[int, int]:

@@ -1,0 +1,64 @@
+"""Symbolic depth and size of compiled circuits: exact formulas in n, p (and L, d, N), without building.
+
+Where each number comes from (one source of truth each):
+
+  counts.py       gate counts of every construction, from its loops, as functions of a *shape*
+                  (how many states, bases, kernel weights ... of each kind); the compiler passes
+                  build the gates, this module counts what they build
+  depth.py        the growth of the deepest path with n (per construction kind), the layer-prefix
+                  depths (measured with `circuit.measure.node_depths`, whose rule is
+                  `circuit.cost.gate_depths`, the one depth rule) and the a + b L depth offsets
+  numeric.py      `StackFormulas`; formulas in n and p for one concrete stack: shapes read off the
+                  bound recurrence, per-token work measured at n = 1, 2
+  sheets.py       the shipped zoo's per-layer structure written as polynomials in d and N (readable
+                  formulas, and s4's two regions d <= N and d > N)
+  general.py      the sheets assembled into formulas in n, L, d, N, p, and the check that a concrete
+                  zoo stack is covered by them
+  interpolate.py  formulas in n, L, d, N, p for an architecture WITHOUT a sheet (a new zoo entry):
+                  each coefficient interpolated exactly in d and N from numeric formulas on a grid,
+                  then checked at further points
+
+`formulas_for(stack)` answers any stack the compiler accepts; `zoo_formulas(arch)` any zoo
+architecture, sheet or not; `estimate_nodes` refuses an n that would not fit, before building.
+"""
+from __future__ import annotations
+
+import functools
+
+from tc0lab.formulas import general, interpolate, sheets
+from tc0lab.formulas.numeric import StackFormulas, constructions_of, numeric_formulas, read_small
+from tc0lab.formulas.symbols import FormulaUnsupported, L, N, d, n, p
+from tc0lab.spec.recurrence import Stack
+
+__all__ = ["FormulaUnsupported", "StackFormulas", "estimate_nodes", "formulas_for", "zoo_formulas",
+           "n", "L", "d", "N", "p"]
+
+
+@functools.lru_cache(maxsize=64)
+def formulas_for(stack: Stack) -> StackFormulas:
+    """Exact formulas in n and p for any stack the compiler accepts (see `numeric.py`).
+
+    For a zoo stack whose every layer matches the derived structure of its sheet, `.general`
+    holds the formulas in n, L, d, N, p and `as_strings()` shows those.
+    """
+    constructions = constructions_of(stack)
+    small = read_small(stack)
+    covering = general.general_for(stack, small, constructions)
+    if covering is None:
+        return numeric_formulas(stack)
+    formulas = general.specialise(covering, stack)
+    formulas.general = covering
+    return formulas
+
+
+def estimate_nodes(stack: Stack, length: int) -> int:
+    """Nodes of compile_circuit(stack, length), from the formula: nothing is built at that n."""
+    return formulas_for(stack).nodes_at(length)
+
+
+def zoo_formulas(arch: str) -> StackFormulas:
+    """Formulas in n, L, d, N, p for a zoo architecture: from its sheet, else interpolated."""
+    key = arch.lower()
+    if key in sheets.ARCHS:
+        return general.zoo_formulas(key)
+    return interpolate.interpolated_formulas(key)
