@@ -4,12 +4,11 @@ import json
 
 import numpy as np
 import pytest
-import sympy
 from click.testing import CliRunner
 
 from tc0lab.cli import main
 from tc0lab.compiler.compiling import compile_circuit
-from tc0lab.formulas import FormulaUnsupported, general, interpolate, zoo_formulas
+from tc0lab.formulas import zoo_formulas
 from tc0lab.spec import zoo
 
 NAME = "s4d-slow"
@@ -70,17 +69,9 @@ def test_interpolated_formulas_equal_circuits_at_new_sizes(new_arch):
         assert formulas.at(n, 7, layers=layers, d_model=d, d_state=N) == compile_circuit(stack, n).measure(7).as_dict()
 
 
-@pytest.mark.parametrize("arch", ["s4d", "rnn", "mamba2", "ids4"])
-def test_interpolation_equals_the_hand_written_sheet(arch):
-    interpolated = interpolate.interpolated_formulas(arch)
-    sheet = general.zoo_formulas(arch)
-    assert set(interpolated.gates_by_op) == set(sheet.gates_by_op)
-    pairs = [(interpolated.gates_by_op[op], sheet.gates_by_op[op]) for op in sheet.gates_by_op]
-    pairs += [(getattr(interpolated, key), getattr(sheet, key)) for key in ("edges", "threshold_gates", "nodes")]
-    assert all(sympy.expand(a - b) == 0 for a, b in pairs)
-    assert interpolated.depth_threshold == sheet.depth_threshold
-
-
-def test_two_regions_are_refused_not_interpolated():
-    with pytest.raises(FormulaUnsupported, match="disagrees with the stack"):
-        interpolate.interpolated_formulas("s4")  # d <= N and d > N: not one polynomial
+def test_the_interpolation_finds_regions_and_domains():
+    """The formulas the project once wrote by hand: s4's two regions and each architecture's smallest (d, N)."""
+    s4 = zoo_formulas("s4")
+    assert str(s4.depth_threshold) == "Piecewise((12*L, N >= d), (17*L, True))"
+    assert {arch: zoo_formulas(arch).minimum for arch in ("s4", "mamba2", "ids4")} == {
+        "s4": (1, 1), "mamba2": (2, 1), "ids4": (2, 2)}  # d = 1: w x has no 'add'; N = 1: a diagonal 1 x 1 A

@@ -10,13 +10,12 @@ Where each number comes from (one source of truth each):
                   `circuit.cost.gate_depths`, the one depth rule) and the a + b L depth offsets
   numeric.py      `StackFormulas`; formulas in n and p for one concrete stack: shapes read off the
                   bound recurrence, per-token work measured at n = 1, 2
-  sheets.py       the shipped zoo's per-layer structure written as polynomials in d and N (readable
-                  formulas, and s4's two regions d <= N and d > N)
-  general.py      the sheets assembled into formulas in n, L, d, N, p, and the check that a concrete
-                  zoo stack is covered by them
-  interpolate.py  formulas in n, L, d, N, p for an architecture WITHOUT a sheet (a new zoo entry):
-                  each coefficient interpolated exactly in d and N from numeric formulas on a grid,
-                  then checked at further points
+  interpolate.py  formulas in n, L, d, N, p for any zoo architecture, nothing written by hand: each
+                  coefficient interpolated exactly in d and N from numeric formulas on a grid, then
+                  checked at further points (split into d <= N and d > N when one polynomial fails)
+  general.py      those formulas per architecture (disk-cached), and the check that a concrete zoo
+                  stack is covered by them
+  symbols.py      n, L, d, N, p and FormulaUnsupported
 
 `formulas_for(stack)` answers any stack the compiler accepts; `zoo_formulas(arch)` any zoo
 architecture, sheet or not; `estimate_nodes` refuses an n that would not fit, before building.
@@ -25,12 +24,13 @@ from __future__ import annotations
 
 import functools
 
-from tc0lab.formulas import general, interpolate, sheets
-from tc0lab.formulas.numeric import StackFormulas, constructions_of, numeric_formulas, read_small
+from tc0lab.formulas import general
+from tc0lab.formulas.general import cached_zoo_formulas, zoo_formulas
+from tc0lab.formulas.numeric import StackFormulas, numeric_formulas
 from tc0lab.formulas.symbols import FormulaUnsupported, L, N, d, n, p
 from tc0lab.spec.recurrence import Stack
 
-__all__ = ["FormulaUnsupported", "StackFormulas", "estimate_nodes", "formulas_for", "zoo_formulas",
+__all__ = ["FormulaUnsupported", "StackFormulas", "cached_zoo_formulas", "estimate_nodes", "formulas_for", "zoo_formulas",
            "n", "L", "d", "N", "p"]
 
 
@@ -38,14 +38,13 @@ __all__ = ["FormulaUnsupported", "StackFormulas", "estimate_nodes", "formulas_fo
 def formulas_for(stack: Stack) -> StackFormulas:
     """Exact formulas in n and p for any stack the compiler accepts (see `numeric.py`).
 
-    For a zoo stack whose every layer matches the derived structure of its sheet, `.general`
-    holds the formulas in n, L, d, N, p and `as_strings()` shows those.
+    For a zoo stack that its architecture's formulas provably cover (`general.general_for`),
+    `.general` holds the formulas in n, L, d, N, p and `as_strings()` shows those.
     """
-    constructions = constructions_of(stack)
-    small = read_small(stack)
-    covering = general.general_for(stack, small, constructions)
+    numeric = numeric_formulas(stack)
+    covering = general.general_for(stack, numeric)
     if covering is None:
-        return numeric_formulas(stack)
+        return numeric
     formulas = general.specialise(covering, stack)
     formulas.general = covering
     return formulas
@@ -54,11 +53,3 @@ def formulas_for(stack: Stack) -> StackFormulas:
 def estimate_nodes(stack: Stack, length: int) -> int:
     """Nodes of compile_circuit(stack, length), from the formula: nothing is built at that n."""
     return formulas_for(stack).nodes_at(length)
-
-
-def zoo_formulas(arch: str) -> StackFormulas:
-    """Formulas in n, L, d, N, p for a zoo architecture: from its sheet, else interpolated."""
-    key = arch.lower()
-    if key in sheets.ARCHS:
-        return general.zoo_formulas(key)
-    return interpolate.interpolated_formulas(key)

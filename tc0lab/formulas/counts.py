@@ -9,10 +9,9 @@ small n by `numeric.py` and added as (tokens at t = 1) + (n - 1) (tokens at t >=
 
 Each construction is counted in two steps: a *shape* (what the construction's loops see:
 how many states, outputs, bases, ... of each kind, as multisets `{kind: multiplicity}`)
-and a tally computed from the shape alone. `numeric.py` reads numeric shapes off a bound
-recurrence; `sheets.py` writes the zoo's shapes with multiplicities that are
-polynomials in d and N. One tally function serves both, so the symbolic formulas count
-exactly what the numeric ones count.
+and a tally computed from the shape alone. `numeric.py` reads the shapes off a bound
+recurrence; the formulas in d and N (`interpolate.py`) are interpolated from those tallies,
+so this is the only place where a construction's gates are counted.
 
 Glossary: n sequence length, t output position, j source position (j < t), S state size,
 U_r "u_r = (B(x) x)_r is not structurally 0", H_r "h0_r != 0".
