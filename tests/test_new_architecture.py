@@ -75,3 +75,16 @@ def test_the_interpolation_finds_regions_and_domains():
     assert str(s4.depth_threshold) == "Piecewise((12*L, N >= d), (17*L, True))"
     assert {arch: zoo_formulas(arch).minimum for arch in ("s4", "mamba2", "ids4")} == {
         "s4": (1, 1), "mamba2": (2, 1), "ids4": (2, 2)}  # d = 1: w x has no 'add'; N = 1: a diagonal 1 x 1 A
+
+
+def test_an_architecture_without_formulas_still_compiles(monkeypatch, tmp_path):
+    """A fixed-size layer (its builder ignores d and N) has no formulas in d: circuits are still built and measured."""
+    from tests.test_compile_constructions import shear  # a 2 x 2 shear: back-substitution
+    monkeypatch.setenv("TC0LAB_CACHE", str(tmp_path))
+    inits = {key: (lambda rng, shape: rng.normal(0, 0.5, size=shape)) for key in shear().param_shapes}
+    with zoo.registered("shear-zoo", lambda d, N: shear(), lambda d, N: inits) as name:
+        built = run("compile", "--arch", name, "--layers", "2", "--n", "4,8", "--json")
+        assert built.exit_code == 0, built.output
+        summary = json.loads(built.output)["architectures"][0]
+        assert summary["formulas"] == {} and summary["formula_provenance"].startswith("no formulas")
+        assert run("compile", "--arch", name, "--layers", "2", "--formula").exit_code != 0

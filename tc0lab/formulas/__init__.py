@@ -13,6 +13,9 @@ Where each number comes from (one source of truth each):
   interpolate.py  formulas in n, L, d, N, p for any zoo architecture, nothing written by hand: each
                   coefficient interpolated exactly in d and N from numeric formulas on a grid, then
                   checked at further points (split into d <= N and d > N when one polynomial fails)
+  fitted.py       formulas in n and p for constructions without a counting function (triangular,
+                  diagonalised, memoryless): interpolated exactly in n from small circuits, with the
+                  degree the construction bounds, then checked at further n
   general.py      those formulas per architecture (disk-cached), and the check that a concrete zoo
                   stack is covered by them
   symbols.py      n, L, d, N, p and FormulaUnsupported
@@ -26,7 +29,8 @@ import functools
 
 from tc0lab.formulas import general
 from tc0lab.formulas.general import cached_zoo_formulas, zoo_formulas
-from tc0lab.formulas.numeric import StackFormulas, numeric_formulas
+from tc0lab.formulas.fitted import exact_formulas
+from tc0lab.formulas.numeric import StackFormulas
 from tc0lab.formulas.symbols import FormulaUnsupported, L, N, d, n, p
 from tc0lab.spec.recurrence import Stack
 
@@ -36,15 +40,15 @@ __all__ = ["FormulaUnsupported", "StackFormulas", "cached_zoo_formulas", "estima
 
 @functools.lru_cache(maxsize=64)
 def formulas_for(stack: Stack) -> StackFormulas:
-    """Exact formulas in n and p for any stack the compiler accepts (see `numeric.py`).
+    """Exact formulas in n and p for any stack the compiler accepts (`numeric.py`, `fitted.py`).
 
     For a zoo stack that its architecture's formulas provably cover (`general.general_for`),
     `.general` holds the formulas in n, L, d, N, p and `as_strings()` shows those.
     """
-    numeric = numeric_formulas(stack)
-    covering = general.general_for(stack, numeric)
+    exact = exact_formulas(stack)
+    covering = general.general_for(stack, exact)
     if covering is None:
-        return numeric
+        return exact
     formulas = general.specialise(covering, stack)
     formulas.general = covering
     return formulas

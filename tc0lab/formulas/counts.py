@@ -141,7 +141,7 @@ def _has_input(expr: sympy.Expr, inputs) -> bool:
     return bool(sympy.sympify(expr).free_symbols & set(inputs))
 
 
-Multiset = dict  # kind -> multiplicity (an int, or a sympy expression in d and N)
+Multiset = dict  # kind -> multiplicity
 
 
 def output_shape(bound: BoundRecurrence) -> Multiset:

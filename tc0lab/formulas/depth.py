@@ -34,8 +34,8 @@ from tc0lab.formulas.symbols import FormulaUnsupported
 
 NEG = float("-inf")
 # how each construction's depth grows with n: constant ('mix'), per composition ('tree'), per step ('chain')
-DEPTH_KIND = {"lti-kernel": "mix", "diagonal-decay": "mix", "softmax-attention": "mix",
-              "scan-tree": "tree", "sequential-chain": "chain"}
+DEPTH_KIND = {"lti-kernel": "mix", "diagonal-decay": "mix", "softmax-attention": "mix", "triangular": "mix",
+              "diagonalised": "mix", "memoryless": "mix", "scan-tree": "tree", "sequential-chain": "chain"}
 
 
 def stacked_tree_units(kinds: tuple[str, ...], n: int) -> int:

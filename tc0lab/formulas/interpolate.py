@@ -39,10 +39,11 @@ from typing import Callable
 import sympy
 
 from tc0lab.formulas.depth import DEPTH_KIND, fit_offsets, layered_depth, layered_depth_at, uniform_units
-from tc0lab.formulas.numeric import StackFormulas, constructions_of, input_tally, numeric_formulas, read_small
+from tc0lab.formulas.fitted import exact_formulas
+from tc0lab.formulas.numeric import StackFormulas, constructions_of, input_tally, read_small
 from tc0lab.formulas.symbols import FormulaUnsupported, L, N, d, n, p
 from tc0lab.spec import zoo
-from tc0lab.spec.recurrence import AttentionLayer
+from tc0lab.spec.recurrence import AttentionLayer, SpecError
 
 DEGREE = 3  # per grid coordinate, see the module docstring
 LOW = 2  # first d and N of the grids
@@ -90,9 +91,12 @@ class Samples(dict):
         self.arch = arch
 
     def __missing__(self, point: tuple[int, int]) -> Sample:
-        stack = zoo.stack(self.arch, 1, *point)
+        try:
+            stack = zoo.stack(self.arch, 1, *point)
+        except SpecError as error:  # e.g. a builder that ignores d: no formula in d
+            raise FormulaUnsupported(f"{self.arch} cannot be built at d={point[0]}, N={point[1]}: {error}") from None
         (construction,) = constructions_of(stack)
-        self[point] = Sample(_sizes(numeric_formulas(stack)), read_small(stack).depth, construction)
+        self[point] = Sample(_sizes(exact_formulas(stack)), read_small(stack).depth, construction)
         return self[point]
 
 

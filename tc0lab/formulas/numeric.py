@@ -136,6 +136,7 @@ def read_small(stack: Stack) -> SmallCircuits:
     return SmallCircuits({key: (h, e[0]) for key, (h, e) in tokens.items()}, dict(shared), depth)
 
 
+COUNTED = frozenset({"lti-kernel", "diagonal-decay", "scan-tree", "sequential-chain", "softmax-attention"})  # in counts.py
 _TALLY = {counts.DiagonalShape: counts.diagonal, counts.ScanShape: counts.scan_tree,
           counts.ChainShape: counts.chain, counts.AttentionShape: counts.attention}
 
@@ -208,16 +209,15 @@ def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
 
 
 def constructions_of(stack: Stack) -> list[str]:
-    """Each layer's construction; FormulaUnsupported names those no formula is derived for."""
-    constructions = [construction_for(block.mixer, values) for block, values in zip(stack.blocks, stack.values)]
-    underived = sorted({c for c in constructions if c not in DEPTH_KIND})
-    if underived:
-        raise FormulaUnsupported(f"no size or depth formula is derived for the {', '.join(underived)} construction; "
-                                 "build the circuit (compile_stack) and measure it instead")
-    return constructions
+    """Each layer's construction (a key of compiling.CONSTRUCTIONS)."""
+    return [construction_for(block.mixer, values) for block, values in zip(stack.blocks, stack.values)]
 
 
 def numeric_formulas(stack: Stack) -> StackFormulas:
-    """Exact formulas in n and p for this stack (see the module docstring)."""
+    """Exact formulas in n and p for this stack (see the module docstring); every layer's construction COUNTED."""
     constructions = constructions_of(stack)
+    uncounted = sorted(set(constructions) - COUNTED)
+    if uncounted:
+        raise FormulaUnsupported(f"no size or depth formula is derived for the {', '.join(uncounted)} construction "
+                                 "from its loops (tc0lab.formulas.fitted interpolates one in n)")
     return _numeric(stack, read_small(stack), constructions)
