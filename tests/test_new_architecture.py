@@ -88,3 +88,12 @@ def test_an_architecture_without_formulas_still_compiles(monkeypatch, tmp_path):
         summary = json.loads(built.output)["architectures"][0]
         assert summary["formulas"] == {} and summary["formula_provenance"].startswith("no formulas")
         assert run("compile", "--arch", name, "--layers", "2", "--formula").exit_code != 0
+
+
+@pytest.mark.parametrize("arch", zoo.ARCHS)
+def test_zoo_formulas_hold_beyond_every_point_the_interpolation_used(arch):
+    """(d, N) = (8, 3) and (3, 9) are no grid, check or domain point of any region (see interpolate.py)."""
+    formulas = zoo_formulas(arch)
+    for layers, d, N, n in ((2, 8, 3, 3), (1, 3, 9, 4)):
+        stack = zoo.stack(arch, layers, d, N, seed=3)
+        assert formulas.at(n, 6, layers=layers, d_model=d, d_state=N) == compile_circuit(stack, n).measure(6).as_dict()
