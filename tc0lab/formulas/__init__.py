@@ -10,18 +10,19 @@ Where each number comes from (one source of truth each):
                   `circuit.cost.gate_depths`, the one depth rule) and the a + b L depth offsets
   numeric.py      `StackFormulas`; formulas in n and p for one concrete stack: shapes read off the
                   bound recurrence, per-token work measured at n = 1, 2
-  interpolate.py  formulas in n, L, d, N, p for any zoo architecture, nothing written by hand: each
-                  coefficient interpolated exactly in d and N from numeric formulas on a grid, then
-                  checked at further points (split into d <= N and d > N when one polynomial fails)
   fitted.py       formulas in n and p for constructions without a counting function (triangular,
                   diagonalised, memoryless): interpolated exactly in n from small circuits, with the
                   degree the construction bounds, then checked at further n
-  general.py      those formulas per architecture (disk-cached), and the check that a concrete zoo
+  interpolate.py  formulas in n, L, d, N, p for any zoo architecture, nothing written by hand: each
+                  coefficient interpolated exactly in d and N from numeric formulas on a grid, then
+                  checked at further points (split into d <= N and d > N when one polynomial fails)
+  general.py      the interpolated formulas per architecture (disk-cached), and the check that a concrete zoo
                   stack is covered by them
   symbols.py      n, L, d, N, p and FormulaUnsupported
 
-`formulas_for(stack)` answers any stack the compiler accepts; `zoo_formulas(arch)` any zoo
-architecture, sheet or not; `estimate_nodes` refuses an n that would not fit, before building.
+`formulas_for(stack)` answers any stack of constant-depth constructions, scan trees or chains
+(refusing what is not derived, with the reason); `zoo_formulas(arch)` any zoo architecture, a
+registered one included; `estimate_nodes` refuses an n that would not fit, before building.
 """
 from __future__ import annotations
 

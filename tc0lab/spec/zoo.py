@@ -237,7 +237,7 @@ def registered(name: str, builder: Callable[[int, int], Mixer],
     inits maps each parameter array of the core to a draw(rng, shape), like the zoo's own
     (`_core_inits`). Inside the with-block every zoo function, `tc0lab compile --arch name`
     and `tc0lab check --arch name` know the architecture; formulas for it are derived by
-    interpolation (tc0lab.formulas.interpolate), since it has no hand-written sheet.
+    interpolation (tc0lab.formulas.interpolate), like those of every zoo architecture.
     """
     global ARCHS
     key = name.lower()
