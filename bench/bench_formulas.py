@@ -24,7 +24,7 @@ WIDE = (64, 16)  # (d, N) of the second query: a size that can never be built
 
 def bench_one(arch: str, layers: int, n: int, bits: int) -> dict:
     """Time one arch in this process (called in a fresh subprocess by main)."""
-    from tc0lab.compiler import formulas as formula_module
+    import tc0lab.formulas as formula_module
     stack = zoo.stack(arch, layers, 2, 2)
     started = time.perf_counter()
     formulas = formula_module.formulas_for(stack)
@@ -57,21 +57,20 @@ def _cli_seconds(layers: int) -> float:
 
 def _formula_section() -> list[str]:
     """The formulas in n, L, d, N, p themselves, with where each part comes from."""
-    from tc0lab.compiler import formula_zoo
-    from tc0lab.compiler.formulas import zoo_formulas
+    from tc0lab.formulas import zoo_formulas
     lines = [
         "## The formulas in n, L, d, N, p (`zoo_formulas(arch)`)",
         "",
-        "Sizes (gates by op, edges, nodes, threshold gates) are derived: the per-token gates, per-layer constants "
-        "and each mixer's shape are written by hand from tc0lab/spec/zoo.py as polynomials in d and N "
-        "(tc0lab/compiler/formula_zoo.py), the n-dependence comes from each construction's loops "
-        "(formula_counts.py), and L identical layers cost the embedding plus L times one layer. Nothing is "
-        "interpolated. Depth is a + b*L at n = 1 and n = 2, measured on the layer prefixes of "
+        "Sizes (gates by op, edges, nodes, threshold gates): the n-dependence comes from each construction's loops "
+        "(tc0lab/formulas/counts.py) and the per-token gates are measured at n = 1, 2, for one-layer stacks on a "
+        "grid of (d, N); each coefficient is interpolated exactly in d and N (degree <= 3 per coordinate; s4 in "
+        "two regions, d <= N and d > N) and checked beyond the grid (tc0lab/formulas/interpolate.py); L identical "
+        "layers cost the embedding plus L times one layer. Depth is a + b*L at n = 1 and n = 2, measured on the layer prefixes of "
         "zoo.stack(arch, 3, 2, 2, seed=0) (s4: also at d=3, N=2 for the region d > N), fitted on L = 1, 2 and "
         "checked on L = 3, plus the derived growth G(n, L) - G(2, L): 0 (constant-depth mixers), "
         "c * scan_units(n, L) for scan trees (c = 2 arithmetic, 5 threshold per composition), s * n for the chain "
-        "(s = 3 arithmetic, 7 threshold per step). formulas_for(stack) of a zoo stack fits a, b on that stack's "
-        "own layer prefixes instead, after checking the stack against the derivation. tests/test_formulas.py "
+        "(s = 3 arithmetic, 7 threshold per step). formulas_for(stack) of a zoo stack uses them after checking "
+        "that they equal the stack's own formulas in n and p and its measured depth. tests/test_formulas.py "
         "checks zoo_formulas against circuits built with seed 7 at (L, d, N) = (1, 2, 2), (2, 3, 2), (3, 2, 3), "
         "(4, 3, 4) and n = 1, 2, 5, 7, at 20 random (arch, L <= 4, d, N in 2..4, n <= 9, p), and at each arch's "
         "smallest (d, N). `nodes` below; `tc0lab compile --json` prints every formula.",
@@ -81,7 +80,7 @@ def _formula_section() -> list[str]:
     ]
     for arch in zoo.ARCHS:
         strings = zoo_formulas(arch).as_strings()
-        low_d, low_n = formula_zoo.min_sizes(arch)
+        low_d, low_n = zoo_formulas(arch).minimum
         lines.append(f"| {arch} | d >= {low_d}, N >= {low_n} | `{strings['depth_threshold']}` | `{strings['nodes']}` |")
     return lines
 

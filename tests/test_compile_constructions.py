@@ -15,7 +15,7 @@ from tc0lab.circuit.measure import measure
 from tc0lab.compiler import compiling
 from tc0lab.compiler import CONSTANT_DEPTH_CONSTRUCTIONS, CONSTRUCTIONS, choose_construction, compile_stack
 from tc0lab.compiler.diagonalised import diagonalising_basis, exact_discriminant
-from tc0lab.compiler.formulas import FormulaUnsupported, formulas_for
+from tc0lab.formulas import FormulaUnsupported, formulas_for
 from tc0lab.compiler.recurrence_terms import bind_recurrence
 from tc0lab.spec import reference, zoo
 from tc0lab.spec.functions import sigmoid
@@ -212,11 +212,26 @@ def test_constant_depth_constructions_are_constructions():
     assert {"scan-tree", "sequential-chain"}.isdisjoint(CONSTANT_DEPTH_CONSTRUCTIONS)
 
 
-@pytest.mark.parametrize("case", ["rotation", "shear", "memoryless-tanh"])
-def test_formulas_of_a_new_construction_are_refused_clearly(case):
-    stack = zoo.custom_stack(LAYERS[case][0](), seed=0)
+@pytest.mark.parametrize("case", ["rotation", "shear", "memoryless-tanh", "diagonal-with-zero-entry"])
+def test_formulas_of_the_newer_constructions_equal_measurement(case):
+    """Interpolated in n (tc0lab.formulas.fitted); back-substitution's depth is left underived (None)."""
+    stack = zoo.custom_stack(LAYERS[case][0](), layers=2, seed=0)
+    formulas = formulas_for(stack)
+    for n, bits in ((1, 5), (3, 9), (12, 7), (15, 12)):
+        measured = compiling.compile_circuit(stack, n).measure(bits).as_dict()
+        values = formulas.at(n, bits)
+        if LAYERS[case][1] == "triangular":
+            assert values["depth_threshold"] is None and values["depth_arithmetic"] is None
+            values.update(depth_arithmetic=measured["depth_arithmetic"], depth_threshold=measured["depth_threshold"])
+        assert values == measured, (case, n)
+
+
+def test_formulas_refused_clearly_where_depth_grows_and_nothing_counts():
+    rotation = zoo.custom_stack(LAYERS["rotation"][0](), seed=0)
+    chain = zoo.stack("rnn", 1)
+    mixed = type(rotation)(rotation.blocks + chain.blocks, rotation.values + chain.values, arch="mixed")
     with pytest.raises(FormulaUnsupported, match="no size or depth formula"):
-        formulas_for(stack)
+        formulas_for(mixed)
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -8,11 +8,10 @@ import pytest
 import sympy
 from hypothesis import given, settings, strategies as st
 
-from tc0lab.compiler import formula_zoo
 from tc0lab.compiler.compiling import compile_circuit
 from tc0lab.circuit.measure import depths
-from tc0lab.compiler.formula_depth import prefix_depths, scan_units, stacked_tree_units
-from tc0lab.compiler.formulas import estimate_nodes, formulas_for, zoo_formulas
+from tc0lab.formulas.depth import prefix_depths, scan_units, stacked_tree_units
+from tc0lab.formulas import estimate_nodes, formulas_for, zoo_formulas
 from tc0lab.spec import zoo
 from tc0lab.spec.functions import sigmoid
 from tc0lab.spec.recurrence import Recurrence, Stack, input_symbols, symbol_array
@@ -139,9 +138,9 @@ def test_query_at_a_million_is_fast_and_consistent(arch: str) -> None:
 
 
 # ---- formulas in n, L, d, N, p for the zoo ---------------------------------------------------
-# zoo_formulas derives sizes from the zoo's definitions and measures depth offsets on
-# zoo.stack(arch, 3, d, N, seed=0) at (d, N) = (2, 2) (s4: also (3, 2)); the builds below use
-# seed 7, L = 1..4 and other (d, N), so nothing they measure was used to make the formulas.
+# zoo_formulas interpolates sizes from one-layer stacks with seed 0 on a grid of (d, N) and measures
+# depth offsets on zoo.stack(arch, 3, d, N, seed=0) at (d, N) = (2, 2) (s4: also (3, 2)); the builds
+# below use seed 7, L = 1..4, so no circuit they measure was used to make the formulas.
 HELD_OUT = ((1, 2, 2), (2, 3, 2), (3, 2, 3), (4, 3, 4))  # (L, d, N)
 
 
@@ -167,7 +166,7 @@ def test_general_formulas_at_random_points(arch: str, layers: int, d: int, N: in
 @pytest.mark.parametrize("arch", zoo.ARCHS)
 def test_general_formulas_hold_down_to_the_stated_minimum(arch: str) -> None:
     """At the smallest (d, N) of the derivation they hold; below it at() refuses."""
-    low_d, low_n = formula_zoo.min_sizes(arch)
+    low_d, low_n = zoo_formulas(arch).minimum
     formulas = zoo_formulas(arch)
     stack = zoo.stack(arch, 2, low_d, low_n, seed=5)
     for n in (1, 3, 6):

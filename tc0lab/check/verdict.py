@@ -336,12 +336,14 @@ def check_arch(name: str, d_model: int = WITNESS_WIDTH[0], d_state: int = WITNES
 
 def check_cached(name: str, d_model: int = WITNESS_WIDTH[0], d_state: int = WITNESS_WIDTH[1], seed: int = 0,
                  **verify_options) -> dict:
-    """`check_arch(...).to_dict()`, through the disk cache (see cache.py)."""
+    """`check_arch(...).to_dict()`, through the disk cache (see cache.py) for the zoo's own architectures
+    (a temporary `zoo.registered` one is not in the package source the cache is keyed by)."""
     cache_key = cache.zoo_key(name, d_model, d_state, seed=seed, **verify_options)
-    document = cache.load(cache_key)
+    document = cache.load(cache_key) if zoo.is_builtin(name) else None
     if document is None:
         document = check_arch(name, d_model, d_state, seed, **verify_options).to_dict()
         document = {**document, "cached": False}
-        cache.store(cache_key, {**document, "cached": True})
+        if zoo.is_builtin(name):
+            cache.store(cache_key, {**document, "cached": True})
     document["layer"] = name
     return document

@@ -38,7 +38,7 @@ import networkx as nx
 import numpy as np
 
 from tc0lab.circuit import nodes as K
-from tc0lab.circuit.cost import GATE_DEPTH
+from tc0lab.circuit.cost import gate_depths
 
 SMALL_BLOCK = 24  # below this many gates, add_gates adds them one by one (measured: faster)
 
@@ -172,12 +172,12 @@ class CircuitBuilder:
             indices = [a if a.__class__ is int and 0 <= a < index else ids[a] for a in args]
         except KeyError:
             self._operand_indices(node, args)  # raises the missing-operand error
+        deepest = None
         if indices:
-            arithmetic = max(map(self._depth_arithmetic.__getitem__, indices)) + 1
-            threshold = max(map(self._depth_threshold.__getitem__, indices)) + GATE_DEPTH[op]
+            deepest = (max(map(self._depth_arithmetic.__getitem__, indices)),
+                       max(map(self._depth_threshold.__getitem__, indices)))
             self.edges += len(set(indices)) if len(indices) > 1 else 1
-        else:  # a source, or a gate over nothing
-            arithmetic, threshold = (0 if op in K.SOURCE_OPS else 1), GATE_DEPTH[op]
+        arithmetic, threshold = gate_depths(op, deepest)
         self._entries.append(("gate", index, op, indices, self.layer, self.t, role, extra or _NO_EXTRA, node))
         ids[node] = index
         self._count = index + 1
@@ -225,8 +225,8 @@ class CircuitBuilder:
             bad = next(i for i, row in enumerate(operands.tolist()) if min(row) < 0 or max(row) >= total)
             self._operand_indices(f"#{bad} of this block", list(args[bad]))  # raises the missing-operand error
             raise ValueError(f"gate #{bad} of this block reads a gate that does not exist")
-        arithmetic = np.frombuffer(self._depth_arithmetic, dtype=np.int64)[operands].max(axis=1) + 1
-        threshold = np.frombuffer(self._depth_threshold, dtype=np.int64)[operands].max(axis=1) + GATE_DEPTH[op]
+        arithmetic, threshold = gate_depths(op, (np.frombuffer(self._depth_arithmetic, dtype=np.int64)[operands].max(axis=1),
+                                                 np.frombuffer(self._depth_threshold, dtype=np.int64)[operands].max(axis=1)))
         self._entries.append(("block", total, op, operands, self.layer, list(ts), role, extra or {}, names))
         self._count += count
         self._depth_arithmetic.frombytes(arithmetic.astype(np.int64).tobytes())

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import sympy
 
+from tc0lab.circuit.nodes import SOURCE_OPS
+
 k, p = sympy.symbols("k p", positive=True, integer=True)
 
 
@@ -87,6 +89,19 @@ COST_MODEL: dict[str, CostEntry] = _entries()
 
 # threshold depth of one gate of each kind, the weight of every depth computation
 GATE_DEPTH: dict[str, int] = {op: entry.depth for op, entry in COST_MODEL.items()}
+
+
+def gate_depths(op: str, deepest: tuple | None):
+    """(arithmetic, threshold) depth of a gate of kind `op`: THE depth rule of tc0lab.
+
+    deepest is (arithmetic, threshold) of its deepest operands, or None when it has none.
+    A gate adds 1 (arithmetic) and its cost-model depth (threshold) to its deepest operand;
+    with no operands, a source ('input', 'const') has arithmetic depth 0 and any other gate 1.
+    The two depths may be numpy arrays (one entry per gate of a block).
+    """
+    if deepest is None:
+        return (0 if op in SOURCE_OPS else 1), GATE_DEPTH[op]
+    return deepest[0] + 1, deepest[1] + GATE_DEPTH[op]
 
 
 def threshold_depth(op: str) -> int:

@@ -14,6 +14,7 @@ import functools
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass
+from typing import Iterator
 
 import networkx as nx
 import numpy as np
@@ -22,7 +23,7 @@ from tc0lab.circuit import nodes as K
 import sympy
 
 from tc0lab.circuit.no_gc import paused_gc
-from tc0lab.circuit.cost import COST_MODEL, GATE_DEPTH, k as cost_k, p as cost_p
+from tc0lab.circuit.cost import COST_MODEL, gate_depths, k as cost_k, p as cost_p
 
 PRECISION_FACTOR = 2  # log precision: p = PRECISION_FACTOR * ceil(log2 n) bits
 
@@ -51,32 +52,30 @@ def topological_order(graph: nx.DiGraph):
     return iter(graph._node) if graph.graph.get(K.TOPOLOGICAL) else nx.topological_sort(graph)
 
 
-def depths(graph: nx.DiGraph) -> tuple[int, int]:
-    """(arithmetic depth, threshold depth) as longest paths over a topological order.
+def node_depths(graph: nx.DiGraph) -> Iterator[tuple[str, int, int]]:
+    """(node, arithmetic depth, threshold depth) of every gate, in topological order.
 
-    A source ('input', 'const') has depth 0; every other gate adds 1 (arithmetic) or its
-    cost-model depth (threshold) to the deepest of its predecessors.
+    Longest paths by `cost.gate_depths` (the one depth rule) over each gate's predecessors.
     """
     arithmetic: dict = {}
     threshold: dict = {}
     node_attributes = graph._node
     predecessors_of = graph._pred
     for node in topological_order(graph):
-        deepest_arithmetic = deepest_threshold = -1
-        for u in predecessors_of[node]:
-            a, t = arithmetic[u], threshold[u]
-            if a > deepest_arithmetic:
-                deepest_arithmetic = a
-            if t > deepest_threshold:
-                deepest_threshold = t
-        op = node_attributes[node][K.OP]
-        if deepest_arithmetic < 0:  # no operands: a source, or a gate over nothing
-            arithmetic[node] = 0 if op in K.SOURCE_OPS else 1
-            threshold[node] = GATE_DEPTH[op]
-        else:
-            arithmetic[node] = deepest_arithmetic + 1
-            threshold[node] = deepest_threshold + GATE_DEPTH[op]
-    return max(arithmetic.values(), default=0), max(threshold.values(), default=0)
+        deepest = None
+        if predecessors_of[node]:
+            deepest = (max(arithmetic[u] for u in predecessors_of[node]),
+                       max(threshold[u] for u in predecessors_of[node]))
+        arithmetic[node], threshold[node] = gate_depths(node_attributes[node][K.OP], deepest)
+        yield node, arithmetic[node], threshold[node]
+
+
+def depths(graph: nx.DiGraph) -> tuple[int, int]:
+    """(arithmetic depth, threshold depth): the deepest gate of `node_depths`."""
+    deepest_arithmetic = deepest_threshold = 0
+    for _, a, t in node_depths(graph):
+        deepest_arithmetic, deepest_threshold = max(deepest_arithmetic, a), max(deepest_threshold, t)
+    return deepest_arithmetic, deepest_threshold
 
 
 def edge_count(graph: nx.DiGraph) -> int:

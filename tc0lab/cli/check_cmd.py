@@ -75,7 +75,7 @@ def check_command(arch: str, group: str | None, layers: int, latex: bool, worker
             log(f"checking {name} x {layers} layers ...")
             documents.append(check_stack(name, layers))
     if latex:
-        from tc0lab.compiler.scaling import cached_zoo_formulas
+        from tc0lab.formulas import cached_zoo_formulas
         formulas = {name: cached_zoo_formulas(name)[0].depth_threshold for name in names}  # names are zoo archs here
         click.echo(latex_table([d if layers == 1 else {**d["layer_verdicts"][0], **{k: d[k] for k in ("verdict", "rule")}}
                                 for d in documents], formulas))

@@ -11,7 +11,6 @@ import functools
 import time
 from dataclasses import dataclass
 
-from tc0lab import disk_cache
 from tc0lab.circuit.measure import PRECISION_FACTOR, classify_growth, default_precision
 from tc0lab.compiler.compiling import CONSTRUCTIONS, compile_circuit, construction_for
 from tc0lab.parallel import map_in_processes
@@ -41,23 +40,10 @@ class CompileRequest:
         return self.precision if self.precision is not None else default_precision(n)
 
 
-def cached_zoo_formulas(arch: str):
-    """(formulas, their strings) of a zoo arch in n, L, d, N, p (derived; tests check them against circuits
-    built at held-out sizes). Deriving them costs ~0.1-0.2 s per arch, so they are kept in the
-    disk cache, keyed by the package source (a changed compiler re-derives them)."""
-    from tc0lab.compiler.formulas import zoo_formulas
-
-    def derive():
-        formulas = zoo_formulas(arch)
-        return formulas, formulas.as_strings()  # printing them is slow too
-
-    return disk_cache.cached("formulas", disk_cache.cache_key("zoo_formulas", arch), derive, "pickle")
-
-
 def refuse_if_too_large(stack: Stack, n: int, max_nodes: int, graph: bool = False) -> None:
     """Estimate the circuit's size from the formulas before building; refuse what won't fit
     (`graph`: the nx.DiGraph will be materialised too, which costs ~9x the memory)."""
-    from tc0lab.compiler.formulas import FormulaUnsupported, estimate_nodes
+    from tc0lab.formulas import FormulaUnsupported, cached_zoo_formulas, estimate_nodes
     try:
         if stack.d_state is not None and stack.blocks[0] is zoo.block(stack.arch, stack.d, stack.d_state, False):
             estimate = cached_zoo_formulas(stack.arch)[0].nodes_at(n, stack.layers, stack.d, stack.d_state)
@@ -76,8 +62,15 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int, graph: bool = Fals
 
 def measure_architecture(arch: str, request: CompileRequest, build: bool = True) -> tuple[list[dict], dict]:
     """Rows for every n (built and measured, or from formulas) and a summary for the arch."""
+    from tc0lab.formulas import FormulaUnsupported, cached_zoo_formulas
     stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
-    formulas, formula_strings = cached_zoo_formulas(arch)
+    try:
+        formulas, formula_strings = cached_zoo_formulas(arch)
+        provenance = formulas.provenance
+    except FormulaUnsupported as error:
+        if not build:
+            raise
+        formulas, formula_strings, provenance = None, {}, f"no formulas: {error}"  # measured circuits need none
     sizes = {"layers": request.layers, "d_model": request.d_model, "d_state": request.d_state}
     rows = []
     for n in request.ns:
@@ -103,7 +96,7 @@ def measure_architecture(arch: str, request: CompileRequest, build: bool = True)
         "growth": classify_growth([r["n"] for r in rows], [r["depth_threshold"] for r in rows]) if len(rows) > 1 else "unknown",
         "size_growth": classify_growth([r["n"] for r in rows], [r["nodes"] for r in rows]) if len(rows) > 1 else "unknown",
         "formulas": formula_strings,
-        "formula_provenance": formulas.provenance,
+        "formula_provenance": provenance,
     }
     return rows, summary
 

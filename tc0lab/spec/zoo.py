@@ -17,9 +17,10 @@ verdict, because every decision is made from the matrices built here.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import sympy
@@ -225,6 +226,46 @@ ARCHS: tuple[str, ...] = tuple(_BUILDERS)
 DEFAULT_ARCHS: tuple[str, ...] = ("s4", "s4d", "mamba", "mamba2", "gla", "ids4", "deltanet", "rnn", "transformer")
 
 
+_REGISTERED_INITS: dict[str, Callable[[int, int], dict[str, Callable]]] = {}  # name -> inits(d, N)
+
+
+@contextlib.contextmanager
+def registered(name: str, builder: Callable[[int, int], Mixer],
+               inits: Callable[[int, int], dict[str, Callable]]) -> Iterator[str]:
+    """A temporary zoo entry: `name` builds builder(d, N) with parameters drawn from inits(d, N).
+
+    inits maps each parameter array of the core to a draw(rng, shape), like the zoo's own
+    (`_core_inits`). Inside the with-block every zoo function, `tc0lab compile --arch name`
+    and `tc0lab check --arch name` know the architecture; formulas for it are derived by
+    interpolation (tc0lab.formulas.interpolate), like those of every zoo architecture.
+    """
+    global ARCHS
+    key = name.lower()
+    if key in _BUILDERS:
+        raise SpecError(f"architecture {name!r} already exists")
+    _BUILDERS[key], _REGISTERED_INITS[key] = builder, inits
+    ARCHS = tuple(_BUILDERS)
+    try:
+        yield key
+    finally:
+        del _BUILDERS[key], _REGISTERED_INITS[key]
+        ARCHS = tuple(_BUILDERS)
+        core.cache_clear()
+        block.cache_clear()
+
+
+def is_builtin(name: str) -> bool:
+    """Whether name is one of the zoo's own architectures (not a temporary `registered` one)."""
+    key = name.lower()
+    return key in _BUILDERS and key not in _REGISTERED_INITS
+
+
+def registration(name: str) -> tuple:
+    """What defines an architecture (its builder and inits): a cache key that a re-registration changes."""
+    key = _check_name(name)
+    return key, _BUILDERS[key], _REGISTERED_INITS.get(key)
+
+
 def _check_name(name: str) -> str:
     key = name.lower()
     if key not in _BUILDERS:
@@ -247,7 +288,8 @@ def core(name: str, d: int, N: int) -> Mixer:
 def init_arrays(name: str, d: int, N: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Random parameter arrays for a zoo core, drawn from its stable init distributions."""
     mixer = core(name, d, N)
-    inits = _core_inits(d, N)[_check_name(name)]
+    key = _check_name(name)
+    inits = _REGISTERED_INITS[key](d, N) if key in _REGISTERED_INITS else _core_inits(d, N)[key]
     return {key: np.asarray(inits[key](rng, shape), dtype=float) for key, shape in mixer.param_shapes.items()}
 
 

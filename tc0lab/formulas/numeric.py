@@ -1,34 +1,19 @@
-"""Symbolic size and depth of a compiled stack as sympy expressions in n and p (and L, d, N for the zoo).
+"""Exact formulas in n and p for one concrete stack, and the result type every formula path returns.
 
-`formulas_for(stack)` returns exact formulas for arithmetic depth, threshold depth, gates by
-op, edges, nodes and threshold gates of `compile_circuit(stack, n)` at precision p, for
-every n >= 1, without building the circuit at that n. What is derived and what is measured:
+`numeric_formulas(stack)` gives arithmetic depth, threshold depth, gates by op, edges, nodes
+and threshold gates of `compile_circuit(stack, n)` at precision p, for every n >= 1, without
+building the circuit at that n. What is derived and what is measured:
 
-  derived   the n-dependence, from each construction's loops (`formula_counts.py`): sums over
-            t and (t, j), Sklansky's popcount(i) compositions per position, kernel lags,
-            sharing (prefix sums per distinct base, decays per distinct key, one const per
-            (lag, o, i)); the structural zeros come from the spec's matrices; threshold gates
-            sum the cost model's size at each family's fan-in (read from COST_MODEL when
-            formulas_for runs). Depth: the growth G(n) of the deepest path (`formula_depth.py`).
+  derived   the n-dependence, from each construction's loops (`counts.py`): sums over t and
+            (t, j), Sklansky's popcount(i) compositions per position, kernel lags, sharing
+            (prefix sums per distinct base, decays per distinct key, one const per (lag, o, i));
+            the structural zeros come from the spec's matrices; threshold gates sum the cost
+            model's size at each family's fan-in. Depth: the growth G(n) of the deepest path
+            (`depth.py`).
   measured  the per-token work (the spec's own expressions, compiled once per position) and
-            the per-layer shared constants, read from the stack compiled at n = 1 and 2; the
-            depth at n = 1 and 2 (the offsets of the depth formula). Depth at n = 3 is
-            measured too and checked against the formula before it is returned.
-
-`zoo_formulas(arch)` gives the same quantities for a zoo architecture as formulas in n, L, d,
-N and p: the per-layer structure is derived by hand from the zoo's definitions
-(`formula_zoo.py`; valid from small sizes on, see `formula_zoo.min_sizes`), a stack of L
-identical blocks costs the embedding plus L times one layer, and the depth offsets are
-a + b L, measured on the layer prefixes of a compiled stack (l = 1, 2 fit a and b; every
-further layer is checked). For a zoo stack, `formulas_for` uses them (`StackFormulas.general`)
-once it has checked that every layer's measured token gates, constants and mixer shape
-equal the derived ones at the stack's (d, N) (random values that coincide would break
-this; then the numeric path above is used), and that the depth of every layer prefix at
-n = 1, 2, 3 equals the formula; `as_strings()` then shows the formulas in n, L, d, N, p.
-
-Tests compare the formulas with circuits built at other n, L, d and N (tests/test_formulas.py).
-`estimate_nodes(stack, n)` uses the node formula to refuse an n that would not fit, before
-anything is built at that n.
+            the per-layer shared constants, read from the stack compiled at n = 1 and 2
+            (`read_small`); the depth at n = 1 and 2 (the offsets of the depth formula).
+            Depth at n = 3 is measured too and checked against the formula.
 """
 from __future__ import annotations
 
@@ -39,21 +24,16 @@ from dataclasses import dataclass, field
 import sympy
 
 from tc0lab.circuit import nodes as K
-from tc0lab.circuit.cost import GATE_DEPTH, p
-from tc0lab.compiler import formula_counts as counts
 from tc0lab.compiler.compiling import compile_circuit, construction_for
 from tc0lab.compiler.expr_to_gates import bind
-from tc0lab.compiler.formula_depth import growth, prefix_depths
 from tc0lab.compiler.recurrence_terms import bind_recurrence
+from tc0lab.formulas import counts
+from tc0lab.formulas.depth import DEPTH_KIND, growth, prefix_depths, stack_depth, unit_depths
+from tc0lab.formulas.symbols import FormulaUnsupported, n, p
 from tc0lab.spec.recurrence import Stack
 
-n = counts.n
-L = sympy.Symbol("L", positive=True, integer=True)
 TOKEN_ROLES = ("sum", "mul", "f")  # roles of the gates ExpressionCompiler makes for a token's expressions
 SHARED_CONSTANT_ROLE = "const"  # ExpressionCompiler.const: one per distinct value per layer
-DEPTH_KIND = {"lti-kernel": "mix", "diagonal-decay": "mix", "softmax-attention": "mix",
-              "scan-tree": "tree", "sequential-chain": "chain"}
-FormulaUnsupported = counts.FormulaUnsupported
 
 
 @dataclass
@@ -156,6 +136,7 @@ def read_small(stack: Stack) -> SmallCircuits:
     return SmallCircuits({key: (h, e[0]) for key, (h, e) in tokens.items()}, dict(shared), depth)
 
 
+COUNTED = frozenset({"lti-kernel", "diagonal-decay", "scan-tree", "sequential-chain", "softmax-attention"})  # in counts.py
 _TALLY = {counts.DiagonalShape: counts.diagonal, counts.ScanShape: counts.scan_tree,
           counts.ChainShape: counts.chain, counts.AttentionShape: counts.attention}
 
@@ -202,39 +183,14 @@ def input_tally(width: sympy.Expr, positions: str | None) -> counts.Tally:
     return tally
 
 
-def _per_unit(stack: Stack, constructions: list[str]) -> tuple[dict, dict]:
-    """Depth added per scan-tree composition and per chain step (arithmetic, threshold)."""
-    weight = GATE_DEPTH
-    arithmetic = {"tree": 2, "chain": 0}
-    threshold = {"tree": weight["mul"] + weight["add"], "chain": 0}
-    for block, construction in zip(stack.blocks, constructions):
-        if construction != "sequential-chain":
-            continue
-        recurrent = any(e != 0 for e in block.mixer.A)
-        squash = block.mixer.nonlinearity is not None
-        arithmetic["chain"] = max(arithmetic["chain"], recurrent + 1 + squash)
-        threshold["chain"] = max(threshold["chain"], recurrent * weight["mul"] + weight["add"] + squash * weight["lookup"])
-    return arithmetic, threshold
-
-
-def _depth_formula(measured: dict, grow: sympy.Expr | None, which: int) -> tuple[sympy.Expr, bool]:
-    """Piecewise(d(1) at n = 1; d(2) + G(n) - G(2) beyond), and whether n = 3 agrees."""
-    if grow is None:
-        return sympy.nan, False
-    total = {length: prefixes[-1] for length, prefixes in measured.items()}
-    general = total[2][which] + grow - grow.subs(n, 2)
-    formula = sympy.Piecewise((total[1][which], sympy.Eq(n, 1)), (general, True))
-    return formula, int(general.subs(n, 3)) == total[3][which]
-
-
 def _numeric(stack: Stack, small: SmallCircuits, constructions: list[str]) -> StackFormulas:
     total = input_tally(stack.d, stack.positions)
     for layer, construction in enumerate(constructions, start=1):
         total.merge(_layer_tally(stack, layer, small, construction))
     kinds = tuple(DEPTH_KIND[c] for c in constructions)
-    unit_arithmetic, unit_threshold = _per_unit(stack, constructions)
-    depth_a, ok_a = _depth_formula(small.depth, growth(kinds, unit_arithmetic, n), 0)
-    depth_t, ok_t = _depth_formula(small.depth, growth(kinds, unit_threshold, n), 1)
+    unit_arithmetic, unit_threshold = unit_depths(stack.blocks, constructions)
+    depth_a, ok_a = stack_depth(small.depth, growth(kinds, unit_arithmetic, n), 0, n)
+    depth_t, ok_t = stack_depth(small.depth, growth(kinds, unit_threshold, n), 1, n)
     gates = {op: sympy.expand(expr) for op, expr in total.gates.items() if expr != 0}
     nodes = sympy.expand(sum(gates.values(), sympy.Integer(0)))
     return StackFormulas(depth_a, depth_t, gates, sympy.expand(total.edges), sympy.expand(total.threshold),
@@ -252,37 +208,16 @@ def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
             f"depth: d(1), d(2) measured, growth derived per layer ({parts}); {depth_note}")
 
 
-@functools.lru_cache(maxsize=64)
-def _formulas_cached(stack: Stack) -> StackFormulas:
-    from tc0lab.compiler import formula_general  # it builds on this module's readers
-    constructions = [construction_for(block.mixer, values) for block, values in zip(stack.blocks, stack.values)]
-    underived = sorted({c for c in constructions if c not in DEPTH_KIND})
-    if underived:
-        raise FormulaUnsupported(f"no size or depth formula is derived for the {', '.join(underived)} construction; "
-                                 "build the circuit (compile_stack) and measure it instead")
-    small = read_small(stack)
-    general = formula_general.general_for(stack, small, constructions)
-    formulas = _numeric(stack, small, constructions) if general is None else formula_general.specialise(general, stack)
-    formulas.general = general
-    return formulas
+def constructions_of(stack: Stack) -> list[str]:
+    """Each layer's construction (a key of compiling.CONSTRUCTIONS)."""
+    return [construction_for(block.mixer, values) for block, values in zip(stack.blocks, stack.values)]
 
 
-def formulas_for(stack: Stack) -> StackFormulas:
-    """Exact formulas in n and p for any stack the compiler accepts (see the module docstring).
-
-    For a zoo stack whose every layer matches the derived structure, `.general` holds the
-    formulas in n, L, d, N, p and `as_strings()` shows those.
-    """
-    return _formulas_cached(stack)
-
-
-def estimate_nodes(stack: Stack, length: int) -> int:
-    """Nodes of compile_circuit(stack, length), from the formula: nothing is built at that n."""
-    formulas = formulas_for(stack)
-    return int(formulas.nodes.xreplace({n: sympy.Integer(length)}).doit())
-
-
-def zoo_formulas(arch: str) -> StackFormulas:
-    """Formulas in n, L, d, N, p for a zoo architecture; see `formula_general.zoo_formulas`."""
-    from tc0lab.compiler import formula_general
-    return formula_general.zoo_formulas(arch)
+def numeric_formulas(stack: Stack) -> StackFormulas:
+    """Exact formulas in n and p for this stack (see the module docstring); every layer's construction COUNTED."""
+    constructions = constructions_of(stack)
+    uncounted = sorted(set(constructions) - COUNTED)
+    if uncounted:
+        raise FormulaUnsupported(f"no size or depth formula is derived for the {', '.join(uncounted)} construction "
+                                 "from its loops (tc0lab.formulas.fitted interpolates one in n)")
+    return _numeric(stack, read_small(stack), constructions)

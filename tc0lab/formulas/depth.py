@@ -29,9 +29,13 @@ import sympy
 
 from tc0lab.circuit import nodes as K
 from tc0lab.circuit.cost import GATE_DEPTH
-from tc0lab.circuit.measure import topological_order
+from tc0lab.circuit.measure import node_depths
+from tc0lab.formulas.symbols import FormulaUnsupported
 
 NEG = float("-inf")
+# how each construction's depth grows with n: constant ('mix'), per composition ('tree'), per step ('chain')
+DEPTH_KIND = {"lti-kernel": "mix", "diagonal-decay": "mix", "softmax-attention": "mix", "triangular": "mix",
+              "diagonalised": "mix", "memoryless": "mix", "scan-tree": "tree", "sequential-chain": "chain"}
 
 
 def stacked_tree_units(kinds: tuple[str, ...], n: int) -> int:
@@ -108,24 +112,15 @@ class scan_units(sympy.Function):  # noqa: N801 - reads like the math in formula
 
 
 def prefix_depths(graph) -> list[tuple[int, int]]:
-    """(arithmetic, threshold) depth of the first l layers, for l = 0..L (same rule as measure.depths).
+    """(arithmetic, threshold) depth of the first l layers, for l = 0..L (`measure.node_depths`).
 
     The first l layers of a compiled stack are exactly the nodes with layer <= l (layers
     only read earlier layers), so one pass over a compiled L-layer stack measures the
     depth of every shorter stack with the same blocks and values.
     """
-    arithmetic: dict = {}
-    threshold: dict = {}
     deepest: dict = {}
-    for node in topological_order(graph):
-        attrs = graph._node[node]
-        args, op = attrs[K.ARGS], attrs[K.OP]
-        if args:
-            a, t = max(arithmetic[u] for u in args) + 1, max(threshold[u] for u in args) + GATE_DEPTH[op]
-        else:
-            a, t = (0 if op in K.SOURCE_OPS else 1), GATE_DEPTH[op]
-        arithmetic[node], threshold[node] = a, t
-        best = deepest.setdefault(attrs[K.LAYER], [0, 0])
+    for node, a, t in node_depths(graph):
+        best = deepest.setdefault(graph._node[node][K.LAYER], [0, 0])
         best[0], best[1] = max(best[0], a), max(best[1], t)
     result, running = [], (0, 0)
     for layer in range(max(deepest, default=0) + 1):
@@ -150,8 +145,88 @@ def growth(kinds: tuple[str, ...], per_unit: dict[str, int], n: sympy.Symbol) ->
     return sympy.Integer(0)
 
 
-def uniform_growth(kind: str, per_unit: dict[str, int], n: sympy.Symbol, layers: sympy.Symbol) -> sympy.Expr:
-    """G(n, L) for L identical layers of one kind: growth() with the layer count a symbol."""
+def uniform_growth(kind: str, unit: int, n: sympy.Symbol, layers: sympy.Symbol) -> sympy.Expr:
+    """G(n, L) for L identical layers of one kind (unit: depth per composition or step)."""
     if kind == "tree":
-        return per_unit["tree"] * scan_units(n, layers)
-    return per_unit["chain"] * n if kind == "chain" else sympy.Integer(0)
+        return unit * scan_units(n, layers)
+    return unit * n if kind == "chain" else sympy.Integer(0)
+
+
+def unit_depths(blocks, constructions: list[str]) -> tuple[dict, dict]:
+    """Depth added per scan-tree composition and per chain step (arithmetic, threshold).
+
+    A composition is a 'mul' then an 'add'; a chain step multiplies by A (when A has a
+    non-zero entry), adds, and applies the nonlinearity (when there is one).
+    """
+    weight = GATE_DEPTH
+    arithmetic = {"tree": 2, "chain": 0}
+    threshold = {"tree": weight["mul"] + weight["add"], "chain": 0}
+    for block, construction in zip(blocks, constructions):
+        if construction != "sequential-chain":
+            continue
+        recurrent = any(e != 0 for e in block.mixer.A)
+        squash = block.mixer.nonlinearity is not None
+        arithmetic["chain"] = max(arithmetic["chain"], recurrent + 1 + squash)
+        threshold["chain"] = max(threshold["chain"], recurrent * weight["mul"] + weight["add"] + squash * weight["lookup"])
+    return arithmetic, threshold
+
+
+def uniform_units(block, construction: str) -> tuple[int, int]:
+    """(arithmetic, threshold) depth per composition or step of one layer kind (0 for 'mix')."""
+    kind = DEPTH_KIND[construction]
+    arithmetic, threshold = unit_depths([block], [construction])
+    return arithmetic.get(kind, 0), threshold.get(kind, 0)
+
+
+def stack_depth(measured: dict, grow: sympy.Expr | None, which: int, n: sympy.Symbol) -> tuple[sympy.Expr, bool]:
+    """Piecewise(d(1) at n = 1; d(2) + G(n) - G(2) beyond), and whether n = 3 agrees.
+
+    measured[length] lists the depth of every layer prefix (`prefix_depths`); which picks
+    arithmetic (0) or threshold (1).
+    """
+    if grow is None:
+        return sympy.nan, False
+    total = {length: prefixes[-1] for length, prefixes in measured.items()}
+    general = total[2][which] + grow - grow.subs(n, 2)
+    formula = sympy.Piecewise((total[1][which], sympy.Eq(n, 1)), (general, True))
+    return formula, int(general.subs(n, 3)) == total[3][which]
+
+
+# ---- L identical layers, L a symbol: depth a + b L at n = 1, 2, plus the growth ---------------
+
+def layered_depth(kind: str, units: tuple[int, int], fits: tuple, which: int, n: sympy.Symbol,
+                  layers: sympy.Symbol) -> sympy.Expr:
+    """Piecewise(a_1 + b_1 L at n = 1; a_2 + b_2 L + G(n, L) - G(2, L) beyond)."""
+    grow = uniform_growth(kind, units[which], n, layers)
+    (a1, b1), (a2, b2) = fits[which]
+    return sympy.Piecewise((a1 + b1 * layers, sympy.Eq(n, 1)), (a2 + b2 * layers + grow - grow.subs(n, 2), True))
+
+
+def layered_depth_at(kind: str, units: tuple[int, int], fits: tuple, length: int, count: int,
+                     n: sympy.Symbol, layers: sympy.Symbol) -> tuple[int, int]:
+    """(arithmetic, threshold) of `layered_depth` at n = length and L = count."""
+    values = {n: length, layers: count}
+    return tuple(int(layered_depth(kind, units, fits, which, n, layers).xreplace(values).doit()) for which in (0, 1))
+
+
+def fit_offsets(kind: str, units: tuple[int, int], depth: dict, n: sympy.Symbol, layers: sympy.Symbol) -> tuple:
+    """((a_1, b_1), (a_2, b_2)) per measure (arithmetic, threshold): depth at n = 1, 2 is a + b L.
+
+    depth[n][l] is the measured depth of the first l layers at n = 1, 2, 3. a and b are fitted
+    on l = 1, 2; the whole depth formula is then checked at n = 1, 2, 3 on every prefix (so
+    the affine form, and the growth per composition or step between n = 2 and 3, are checked).
+    Raises FormulaUnsupported when a prefix disagrees.
+    """
+    fits = tuple(tuple(_affine([prefix[which] for prefix in depth[length][1:3]]) for length in (1, 2))
+                 for which in (0, 1))
+    for length, prefixes in depth.items():
+        for count, measured in enumerate(prefixes[1:], start=1):
+            if layered_depth_at(kind, units, fits, length, count, n, layers) != tuple(measured):
+                raise FormulaUnsupported(f"the depth formula disagrees with the circuit at n={length}, L={count}")
+    return fits
+
+
+def _affine(series: list[int]) -> tuple[int, int]:
+    """(a, b) with series[l - 1] = a + b l for l = 1, 2."""
+    slope = series[1] - series[0]
+    return series[0] - slope, slope

@@ -5,14 +5,13 @@ holds mul(x, x) as one edge) and the threshold gates (the cost model's size at t
 fan-in k and precision p, summed symbolically over t and j when k depends on them).
 The counters here cover the gates a construction adds around the per-token work; the
 per-token work itself (the spec's expressions, compiled once per position) is measured at
-small n by `formulas.py` and added as (tokens at t = 1) + (n - 1) (tokens at t >= 2).
+small n by `numeric.py` and added as (tokens at t = 1) + (n - 1) (tokens at t >= 2).
 
 Each construction is counted in two steps: a *shape* (what the construction's loops see:
 how many states, outputs, bases, ... of each kind, as multisets `{kind: multiplicity}`)
-and a tally computed from the shape alone. `formulas.py` reads numeric shapes off a bound
-recurrence; `formula_zoo.py` writes the zoo's shapes with multiplicities that are
-polynomials in d and N. One tally function serves both, so the symbolic formulas count
-exactly what the numeric ones count.
+and a tally computed from the shape alone. `numeric.py` reads the shapes off a bound
+recurrence; the formulas in d and N (`interpolate.py`) are interpolated from those tallies,
+so this is the only place where a construction's gates are counted.
 
 Glossary: n sequence length, t output position, j source position (j < t), S state size,
 U_r "u_r = (B(x) x)_r is not structurally 0", H_r "h0_r != 0".
@@ -29,14 +28,10 @@ import sympy
 from tc0lab.circuit.cost import COST_MODEL, k as cost_k
 from tc0lab.compiler.diagonal_decay import diagonal_entries, log_coefficients
 from tc0lab.compiler.recurrence_terms import BoundRecurrence, numeric
+from tc0lab.formulas.symbols import FormulaUnsupported, n
 
-n = sympy.Symbol("n", positive=True, integer=True)
 t, j, m = sympy.symbols("t j m", positive=True, integer=True)
 AT_LEAST_2 = 1 - sympy.KroneckerDelta(n, 1)  # 1 when n >= 2, else 0
-
-
-class FormulaUnsupported(ValueError):
-    """The structure falls outside what the derivation covers (the message says what)."""
 
 
 def at_least(bound: int) -> sympy.Expr:
@@ -146,7 +141,7 @@ def _has_input(expr: sympy.Expr, inputs) -> bool:
     return bool(sympy.sympify(expr).free_symbols & set(inputs))
 
 
-Multiset = dict  # kind -> multiplicity (an int, or a sympy expression in d and N)
+Multiset = dict  # kind -> multiplicity
 
 
 def output_shape(bound: BoundRecurrence) -> Multiset:
