@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tc0lab"
 ALLOWED_CYCLE_MODULES = {
     "tc0lab.probe.launchers", "tc0lab.probe.sweep",  # RunSpec lives in the torch-importing sweep
     "tc0lab.probe.tasks", "tc0lab.probe.selection_tasks",  # registration by a bottom-of-file import
+    "tc0lab.probe.curriculum",  # shares one run's helpers with sweep (run identity and one run: to be split)
 }
 
 
