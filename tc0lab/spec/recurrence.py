@@ -17,6 +17,7 @@ weights from numpy or torch bind by name.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
@@ -89,14 +90,14 @@ def _input_problems(inputs, parameters: set) -> list[str]:
         return ["inputs must be sympy Symbols"]
     problems = []
     if len(set(inputs)) != len(inputs):
-        repeated = sorted({str(s) for s in inputs if list(inputs).count(s) > 1})
+        repeated = sorted({str(s) for s, n in Counter(inputs).items() if n > 1})
         problems.append(f"inputs repeat a symbol: {', '.join(repeated)}")
     both = sorted(map(str, set(inputs) & parameters))
     if both:
         problems.append(f"symbols declared both as inputs and as parameters: {', '.join(both)}")
-    names = [s.name for s in inputs] + [s.name for s in parameters]
-    clashes = sorted({name for name in names if names.count(name) > 1} - set(both) - {str(s) for s in inputs
-                                                                                     if list(inputs).count(s) > 1})
+    counts = Counter([s.name for s in inputs] + [s.name for s in parameters])
+    repeated_inputs = {str(s) for s, n in Counter(inputs).items() if n > 1}
+    clashes = sorted({name for name, n in counts.items() if n > 1} - set(both) - repeated_inputs)
     if clashes:
         problems.append(f"different symbols share a name (e.g. with other assumptions): {', '.join(clashes[:5])}; "
                         "generated code tells symbols apart by name")
