@@ -20,8 +20,8 @@ transformer), so models differ only in the mixer:
     ids4          Linear(RMSNorm(IDS4Core(x))): the norm makes the readout blind to the scale of
                   the state, which grows or shrinks geometrically with a dense A(x). In the
                   first layer x is the one-hot token (the core's d is vocab_size), so A(x) =
-                  A0 + A_in[token] is a free matrix per token, as in DESIGN.md's feasibility
-                  notes; with x a learned d_model-wide embedding instead, A(x) is confined to a
+                  A0 + A_in[token] is a free matrix per token (the setting of the earliest
+                  feasibility runs, probes/README.md); with x a learned d_model-wide embedding instead, A(x) is confined to a
                   (d_model + 1)-dimensional affine family and a 1-layer ids4 (d = N = 32) did not
                   leave the loss plateau on S5 at n = 8 within 4,600 steps (measured), while
                   the one-hot core reached 100% in 1,000 steps.
@@ -360,6 +360,6 @@ _LEARNING_RATES = {"transformer": 1e-3, "ids4": 3e-3}
 
 def recommended_hyperparameters(name: str) -> dict:
     """Starting points for AdamW. ids4 (3e-3) and transformer (1e-3) are from the feasibility
-    runs in DESIGN.md; the rest use 1e-3, not tuned per model."""
+    runs on this kind of 2-core machine; the rest use 1e-3, not tuned per model."""
     _check_name(name)
     return {"lr": _LEARNING_RATES.get(name, 1e-3), "weight_decay": 0.01, "betas": (0.9, 0.98)}

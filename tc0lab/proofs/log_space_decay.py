@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy
 
 STATEMENT = "prod_{k=1}^{n} exp(Delta_k A) = exp(A sum_k Delta_k) for real Delta_k and A (symbolic, n <= 6)."
-CITATION = "Gu & Dao, Mamba (2023), Sec. 3.3 (selective scan); DESIGN.md (Mamba's lookup(add) construction)"
+CITATION = "Gu & Dao, Mamba (2023), Sec. 3.3 (selective scan); the log-space form exp(A sum Delta_k) is the compiler's lookup(add) construction"
 SKETCH = "exp(u) exp(v) = exp(u + v) for commuting scalars; sympy powsimp combines the product."
 
 
