@@ -526,11 +526,12 @@ class SlurmLauncher:
         state, slurm_reason = (self._state(job.handle.job_id) if self._on_slurm
                                else (job.handle.state, ""))
         trace = _error_trace(job.handle.paths.result_pickle)
-        return {"run_key": job.spec.key, **dataclasses.asdict(job.spec), "launcher": "slurm",
-                "slurm_job_id": job.handle.job_id, "slurm_state": state,
-                "slurm_reason": slurm_reason,
-                "reason": failure_reason(state, slurm_reason, trace, self.options.time_minutes),
-                "log": str(job.handle.paths.stderr), "failed_at": _now()}
+        record = {"run_key": job.spec.key, **dataclasses.asdict(job.spec), "launcher": "slurm",
+                  "slurm_job_id": job.handle.job_id, "slurm_state": state,
+                  "slurm_reason": slurm_reason,
+                  "reason": failure_reason(state, slurm_reason, trace, self.options.time_minutes),
+                  "log": str(job.handle.paths.stderr), "failed_at": _now()}
+        return json.loads(json.dumps(record))  # as it is written to and read from its file (tuples -> lists)
 
     def cancel(self, job: Job) -> None:
         job.handle.cancel(check=False)
