@@ -154,23 +154,25 @@ def _start_equations(rec: Recurrence, block: tuple[int, ...], token_index: int):
 def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog, restarts: int = 4) -> Candidate | None:
     """Solve for target transitions: one token per generator first, then words of 2 and 3 tokens."""
     skipped_by_rank: set[str] = set()
+    rank = generic_rank(rec, block, seed)
+    free = {i: _write_free(rec, block, _basis(rec.d_in, i), seed) for i in range(rec.d_in)}
     for word_length in WORD_LENGTHS:
         found = _targeted_words(rec, block, seed, log, restarts if word_length == 1 else WORD_RESTARTS, word_length,
-                                skipped_by_rank)
+                                skipped_by_rank, rank, free)
         if found is not None:
             return found
     return None
 
 
-def _targeted_words(rec, block, seed, log, restarts, word_length, skipped_by_rank: set[str]) -> Candidate | None:
+def _targeted_words(rec, block, seed, log, restarts, word_length, skipped_by_rank: set[str], rank: int,
+                    free: dict[int, bool]) -> Candidate | None:
     """One pass over the target sets with `word_length` tokens per generator.
 
     Words are tried only for target sets that shorter words could not reach by rank (a
     set whose single-token solve merely failed is not retried with words: the cost of the
-    expanded products is kept for the cases where the rank argument says words are needed).
+    products is kept for the cases where the rank argument says words are needed). `rank` is
+    the generic rank of A(x) - I on the block, `free[i]` whether token e_i writes nothing there.
     """
-    rank = generic_rank(rec, block, seed)
-    free = {i: _write_free(rec, block, _basis(rec.d_in, i), seed) for i in range(rec.d_in)}
     preferred = sorted(range(rec.d_in), key=lambda i: not free[i])
     words = "one token" if word_length == 1 else f"a word of {word_length} tokens"
     for description, targets in target_sets(len(block)):
