@@ -3,7 +3,7 @@
 Every key hashes the inputs together with the source of the whole tc0lab package, so a
 changed spec, compiler or checker never reuses a stale entry. The directory is
 $TC0LAB_CACHE or ~/.cache/tc0lab; TC0LAB_CACHE=off disables caching. Writes are atomic
-(temporary file, then rename), and an unreadable or corrupt entry is simply a miss, so
+(tc0lab.atomic_file), and an unreadable or corrupt entry is simply a miss, so
 concurrent runs and interrupted writes cannot break anything. A read-only home disables
 storing, never the computation.
 """
@@ -14,9 +14,10 @@ import hashlib
 import json
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
+
+from tc0lab import atomic_file
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -69,11 +70,7 @@ def store(namespace: str, key: str, value: Any, fmt: str = "json") -> None:
         return
     suffix, encode, _ = _FORMATS[fmt]
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(encode(value))
-        os.replace(temporary, folder / f"{key}{suffix}")
+        atomic_file.write_bytes(folder / f"{key}{suffix}", encode(value))
     except OSError:
         pass
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from tc0lab import atomic_file
 from tc0lab.probe.config import ProbeConfig, config_from_dict
 
 JOBS_DIR = "jobs"
@@ -80,13 +81,7 @@ def job_file(out_dir: Path, run_key: str, folder: str = JOBS_DIR, tag: str = "")
 
 def write_job_record(path: Path, record: dict[str, Any]) -> None:
     """Atomic: readers see no file or the whole file (the temporary name is per process)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w") as handle:
-        handle.write(json.dumps(record, sort_keys=True, allow_nan=False))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    atomic_file.write_text(path, json.dumps(record, sort_keys=True, allow_nan=False))
 
 
 def read_job_record(path: Path) -> dict[str, Any] | None:

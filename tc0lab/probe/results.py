@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
+from tc0lab import atomic_file
 from tc0lab.probe.config import ProbeConfig
 
 SCHEMA_VERSION = 1
@@ -43,10 +44,8 @@ def _warn_stderr(message: str) -> None:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a whole file via a temporary file and os.replace (readers never see half)."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    """Write a whole file atomically (tc0lab.atomic_file: unique temporary name, fsync, rename)."""
+    atomic_file.write_text(path, text)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:

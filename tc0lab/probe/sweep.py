@@ -38,7 +38,6 @@ import datetime
 import importlib.metadata
 import itertools
 import math
-import os
 import platform
 import statistics
 import time
@@ -48,6 +47,7 @@ from typing import Any, Callable, Protocol
 
 import torch
 
+from tc0lab import atomic_file
 from tc0lab.probe import train as training
 from tc0lab.probe.config import ProbeConfig
 from tc0lab.probe.curriculum import STAGE_SEPARATOR
@@ -207,11 +207,8 @@ def save_checkpoint(model: torch.nn.Module, models_dir: Path, run_key: str) -> s
     """Write the state dict atomically; it loads with torch.load(path, weights_only=True)
     into build_model(ModelConfig(**record["model_config"]))."""
     path = checkpoint_path(models_dir, run_key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    torch.save({name: value.detach().cpu() for name, value in model.state_dict().items()},
-               temporary)
-    os.replace(temporary, path)
+    state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
+    atomic_file.write_with(path, lambda stream: torch.save(state, stream))
     return str(path)
 
 
