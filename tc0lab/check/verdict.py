@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import sympy
 
 from tc0lab.check import cache, citations
 from tc0lab.check.construct import S5_GENERATORS, construct, requirement
@@ -36,7 +37,7 @@ from tc0lab.check.matrix_groups import Action, cycles, group_name
 from tc0lab.check.search import SearchLog, find_candidates, generic_rank
 from tc0lab.check.verify import Machine, Verification, verify_machine
 from tc0lab.spec import zoo
-from tc0lab.spec.numeric import coordinate_blocks
+from tc0lab.spec.numeric import coordinate_blocks, numpy_function, parameter_symbols
 from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError
 from tc0lab.spec.structure import Structure, analyze
 
@@ -116,6 +117,40 @@ class Verdict:
         data["witness"] = self.witness.to_dict() if self.witness is not None else None
         data["construction"] = self.construction.to_dict() if self.construction is not None else None
         return data
+
+
+PREVIOUS_TOKEN_AGREEMENT = 1e-13  # relative: x_{t-1} must change no matrix at the witness's tokens
+
+
+def previous_token_failure(mixer: Recurrence, machine: Machine) -> str | None:
+    """Why a witness found for `mixer.stationary()` is not one for the token-shifted layer (None: it is).
+
+    It is when, at the solved parameters, every step's A, C, D and write term B x_t + B' x_{t-1}
+    are the same for every previous token the witness can put before it (x_0 = 0, any witness
+    token, any start token) as on a repeated token: the shifted layer then runs the very same
+    machine on the witness's words.
+    """
+    letters = np.concatenate([machine.tokens, machine.start]).reshape(-1, mixer.d_in)
+    wide, fixed = mixer.widened(), mixer.stationary()
+
+    def step(rec: Recurrence):
+        symbols = rec.inputs + parameter_symbols(rec)
+        exprs = tuple(rec.A) + tuple(rec.B * sympy.Matrix(rec.inputs)) + tuple(rec.C) + tuple(rec.D)
+        function = numpy_function(symbols, exprs)
+        values = [machine.values[s] for s in parameter_symbols(rec)]
+        return lambda token: np.asarray(function(*token, *values), dtype=complex).reshape(-1)
+
+    shifted, repeated = step(wide), step(fixed)
+    worst = 0.0
+    for current in letters:
+        target = repeated(current)
+        for previous in np.concatenate([np.zeros((1, mixer.d_in)), letters]):
+            difference = np.max(np.abs(shifted(np.concatenate([current, previous])) - target))
+            worst = max(worst, float(difference / max(1.0, float(np.max(np.abs(target))))))
+    if worst <= PREVIOUS_TOKEN_AGREEMENT:
+        return None
+    return (f"at the solved parameters the previous token changes a step's matrices by {worst:.3g} (relative), "
+            f"over the limit {PREVIOUS_TOKEN_AGREEMENT:g}")
 
 
 def _witness(rec: Recurrence, machine: Machine, action: Action, method: str, deviation: float,
@@ -295,11 +330,17 @@ def _linear_verdict(verdict: Verdict, mixer: Recurrence, structure: Structure, s
         verdict.rule, verdict.citation = f"{verdict.rule}, not constructed", "none"
         verdict.notes.append("open: the structure has a TC0 rule, but its circuit was not built (above)")
         return verdict
-    witness, verdict.searched = find_witness(mixer, seed, **verify_options)
+    witness, verdict.searched = find_witness(mixer.stationary(), seed, **verify_options)
+    if witness is not None and mixer.reads_previous_token:
+        failure = previous_token_failure(mixer, witness.machine)
+        verdict.searched.append("token shift: the witness of the layer on repeated tokens (x_{t-1} := x_t) "
+                                + ("transfers: at its tokens x_{t-1} changes no matrix" if failure is None
+                                   else f"does not transfer: {failure}"))
+        witness = witness if failure is None else None
     blocks = coordinate_blocks(mixer.A)
     block = tuple(max(blocks, key=len))
     if mixer.state_size <= 64:
-        verdict.transition_rank, verdict.block_size = generic_rank(mixer, block, seed), len(block)
+        verdict.transition_rank, verdict.block_size = generic_rank(mixer.widened(), block, seed), len(block)
     if witness is not None:
         verdict.verdict, verdict.rule = "NC1-hard", "non-commuting A(x) with a verified non-solvable witness"
         verdict.citation, verdict.witness, verdict.status = citations.WITNESS, witness, "witnessed"
@@ -317,8 +358,13 @@ def check_recurrence(mixer: Mixer, family: Family | None = None, seed: int = 0, 
         return _attention_verdict(mixer, seed)
     if not isinstance(mixer, Recurrence):
         raise SpecError(f"expected a Recurrence or AttentionLayer, got {type(mixer).__name__}")
-    structure = analyze(mixer, seed)
-    verdict = _verdict_for(mixer, structure, seed)
+    structure = analyze(mixer.widened(), seed)  # a token shift is an input: the pair (x_t, x_{t-1}) is the token
+    verdict = _verdict_for(mixer.widened(), structure, seed)
+    verdict.layer = mixer.name
+    if structure.nonlinear and mixer.reads_previous_token:
+        verdict.rule, verdict.citation = "nonlinear update that reads the previous token", "none"
+        verdict.notes.append("open: tc0lab has no rule for a nonlinear update with a token shift")
+        return verdict
     if structure.nonlinear:
         return _nonlinear_verdict(verdict, mixer, family, seed, **verify_options)
     return _linear_verdict(verdict, mixer, structure, seed, **verify_options)

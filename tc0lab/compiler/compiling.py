@@ -90,6 +90,8 @@ def choose_construction(mixer: Mixer, values: Mapping | None = None) -> Construc
     constant eigenbasis exists depends on them (`diagonalised.diagonalising_basis`); without
     one, the scan tree is used and the reason says why.
     """
+    if isinstance(mixer, Recurrence):
+        mixer = mixer.widened()  # a token shift is an input, not state: it changes no construction
     choice = _by_structure(mixer)
     if choice.name != _NEEDS_VALUES:
         return choice
@@ -180,6 +182,10 @@ def _compile_mixer(builder: CircuitBuilder, mixer: Mixer, values: dict, z: list[
     if mixer.state_size == 0:
         raise SpecError(f"layer {layer}: {mixer.name!r} has a 0 x 0 state")
     construct, _ = CONSTRUCTIONS[choice.name]
+    if mixer.reads_previous_token:  # the token shift is wiring: step t also reads step t-1's input nodes
+        builder.at(layer, 0)
+        zero = [builder.const(0.0, name=f"L{layer}.x0[i={i}]", role="x0") for i in range(mixer.d_in)]
+        mixer, z = mixer.widened(), [row + previous for row, previous in zip(z, [zero] + z[:-1])]
     return construct(builder, bind_recurrence(mixer, values), z, layer), choice
 
 

@@ -75,6 +75,40 @@ class relu(sympy.Function):
         return f"numpy.maximum({printer._print(self.args[0])}, 0)"
 
 
+class step(sympy.Function):
+    """step(z) = 1 if z > 0 else 0: one threshold gate; hard selection (argmax, one-hot) is built from it.
+
+    Its derivative is 0 wherever it exists, so the witness solver works on a smoothed twin
+    (`smoothed`) and the verifier runs the true step.
+    """
+
+    def _eval_is_nonnegative(self):
+        return True
+
+    def _eval_is_real(self):
+        return True
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(0)
+
+    def _numpycode(self, printer):
+        return f"numpy.greater({printer._print(self.args[0])}, 0).astype(float)"
+
+
+def hardmax(scores: list) -> list:
+    """One-hot of the largest score (ties: no winner), as products of steps: the entry i is
+    prod_{k != i} step(s_i - s_k)."""
+    return [sympy.Mul(*[step(s - other) for k, other in enumerate(scores) if k != i]) for i, s in enumerate(scores)]
+
+
+SMOOTHING_GAIN = 4.0  # step(z) ~ sigmoid(gain z) in the solver's twin
+
+
+def smoothed(expr):
+    """`expr` with every step(z) replaced by sigmoid(SMOOTHING_GAIN z): a differentiable twin for solvers."""
+    return expr.replace(step, lambda z: sigmoid(SMOOTHING_GAIN * z))
+
+
 class rsqrt(sympy.Function):
     """rsqrt(z) = 1 / sqrt(z), used by normalisations."""
 
@@ -106,6 +140,7 @@ NUMPY: dict[str, Callable] = {
     "silu": lambda z: z * _sigmoid(z),
     "relu": lambda z: np.maximum(z, 0),
     "rsqrt": lambda z: 1 / np.sqrt(z),
+    "step": lambda z: np.greater(z, 0).astype(float),
     "reciprocal": lambda z: 1 / z,
     "identity": lambda z: z,
 }
@@ -114,7 +149,7 @@ NUMPY: dict[str, Callable] = {
 SYMPY_TO_NAME: dict[type, str] = {
     sympy.exp: "exp", sympy.log: "log", sympy.tanh: "tanh", sympy.sign: "sgn",
     sympy.Abs: "abs", sympy.cos: "cos", sympy.sin: "sin",
-    softplus: "softplus", sigmoid: "sigmoid", silu: "silu", relu: "relu", rsqrt: "rsqrt",
+    softplus: "softplus", sigmoid: "sigmoid", silu: "silu", relu: "relu", rsqrt: "rsqrt", step: "step",
 }
 
 NAME_TO_SYMPY: dict[str, Callable] = {name: cls for cls, name in SYMPY_TO_NAME.items()}
@@ -139,13 +174,13 @@ def mpmath_functions() -> dict[str, Callable]:
             "abs": abs, "cos": mpmath.cos, "sin": mpmath.sin, "softplus": lambda z: mpmath.log(1 + mpmath.exp(z)),
             "sigmoid": sigmoid_mp, "silu": lambda z: z * sigmoid_mp(z),
             "relu": lambda z: z if mpmath.re(z) > 0 else 0 * z, "rsqrt": lambda z: 1 / mpmath.sqrt(z),
-            "reciprocal": lambda z: 1 / z, "identity": lambda z: z}
+            "step": lambda z: mpmath.mpf(1) if z > 0 else mpmath.mpf(0), "reciprocal": lambda z: 1 / z, "identity": lambda z: z}
 
 
 def mpmath_modules() -> list:
     """Modules for sympy.lambdify that evaluate every spec function in mpmath (high precision)."""
     table = mpmath_functions()
-    custom = {name: table[name] for name in ("softplus", "sigmoid", "silu", "relu", "rsqrt")}
+    custom = {name: table[name] for name in ("softplus", "sigmoid", "silu", "relu", "rsqrt", "step")}
     custom["sign"] = table["sgn"]
     return [custom, "mpmath"]
 
@@ -154,5 +189,5 @@ def lambdify_modules() -> list:
     """Modules for sympy.lambdify so that custom functions evaluate with numpy."""
     custom = {"softplus": NUMPY["softplus"], "sigmoid": NUMPY["sigmoid"],
               "silu": NUMPY["silu"], "relu": NUMPY["relu"], "rsqrt": NUMPY["rsqrt"],
-              "sign": np.sign}
+              "step": NUMPY["step"], "sign": np.sign}
     return [custom, "numpy"]

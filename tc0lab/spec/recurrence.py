@@ -5,6 +5,12 @@ A recurrent mixer is Definition 2.1 of Merrill, Petty & Sabharwal (2024):
     h_t = A(x_t) h_{t-1} + B(x_t) x_t          (optionally h_t = sigma(...), the RNN-SSM)
     y_t = C(x_t) h_t + D x_t
 
+A recurrence may also read the previous token (RWKV's token shift, Mamba-3's trapezoidal
+term): `previous_inputs` are symbols for x_{t-1} (zero before the first token) that A, B, C
+and D may read, and `B_previous` adds B'(x_t, x_{t-1}) x_{t-1} to the update. The previous
+token is an input, not state: `widened()` is the same layer over the token pair (x_t, x_{t-1}),
+so a commuting family stays commuting, and `widen_sequence` feeds it.
+
 where A, B, C and D are sympy matrices over the input symbols x (one token) and parameter
 symbols. A softmax-attention mixer is its own kind: queries, keys and values are sympy
 vectors over the input symbols. A `Block` is a mixer wrapped by position-wise maps
@@ -167,8 +173,45 @@ class Recurrence(_Mixer):
     param_arrays: ParamArrays = field(default_factory=dict)
     nonlinearity: str | None = None  # wraps the state update: h_t = f(A h + B x)
     h0: sympy.Matrix | None = None  # initial state (None: zero)
+    previous_inputs: tuple[sympy.Symbol, ...] = ()  # symbols for x_{t-1} (token shift); () : none
+    B_previous: sympy.Matrix | None = None  # S x d: adds B_previous(x_t, x_{t-1}) x_{t-1}
 
     kind = "recurrence"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.previous_inputs, list):
+            object.__setattr__(self, "previous_inputs", tuple(self.previous_inputs))
+        super().__post_init__()
+
+    @property
+    def reads_previous_token(self) -> bool:
+        return bool(self.previous_inputs)
+
+    def token_symbols(self) -> tuple[sympy.Symbol, ...]:
+        """The symbols one step reads: x_t, then x_{t-1} when the layer shifts tokens."""
+        return tuple(self.inputs) + tuple(self.previous_inputs)
+
+    def widened(self) -> "Recurrence":
+        """The same layer over the token pair z_t = (x_t, x_{t-1}); itself when it reads no previous token.
+
+        Every (x_t, x_{t-1}) pair occurs in some input sequence, so the widened layer's transitions
+        are exactly this layer's; run it on `widen_sequence(x)`.
+        """
+        if not self.previous_inputs:
+            return self
+        S, d = self.state_size, self.d_in
+        B_previous = self.B_previous if self.B_previous is not None else sympy.zeros(S, d)
+        return Recurrence(self.name, self.token_symbols(), self.A, self.B.row_join(B_previous), self.C,
+                          self.D.row_join(sympy.zeros(self.d_out, d)), self.param_arrays, self.nonlinearity, self.h0)
+
+    def stationary(self) -> "Recurrence":
+        """The layer on constant sequences: x_{t-1} := x_t (what a repeated token sees from its second step)."""
+        if not self.previous_inputs:
+            return self
+        same = dict(zip(self.previous_inputs, self.inputs))
+        B = self.B + (self.B_previous if self.B_previous is not None else sympy.zeros(*self.B.shape))
+        return Recurrence(self.name, self.inputs, self.A.xreplace(same), B.xreplace(same), self.C.xreplace(same),
+                          self.D.xreplace(same), self.param_arrays, self.nonlinearity, self.h0)
 
     @property
     def state_size(self) -> int:
@@ -203,6 +246,7 @@ class Recurrence(_Mixer):
             problems.append(f"h0 must be {S}x1, got {self.h0.shape[0]}x{self.h0.shape[1]}")
         if self.h0 is not None and self.h0.free_symbols & set(self.inputs):
             problems.append("h0 must not depend on the input symbols (it is the state before any token)")
+        problems += self._previous_token_problems()
         if self.nonlinearity == "identity":
             problems.append("nonlinearity 'identity' is not a nonlinearity: leave nonlinearity=None for a linear update")
         elif self.nonlinearity is not None and self.nonlinearity not in NAME_TO_SYMPY:
@@ -212,13 +256,44 @@ class Recurrence(_Mixer):
         for label, matrix in labelled:
             if matrix is not None:
                 problems += _non_finite(label, matrix)
-        matrices = [self.A, self.B, self.C, self.D] + ([self.h0] if self.h0 is not None else [])
-        undefined = _undefined_symbols([e for m in matrices for e in m], set(self.inputs) | self.parameters())
+        matrices = [self.A, self.B, self.C, self.D] + [m for m in (self.h0, self.B_previous) if m is not None]
+        undefined = _undefined_symbols([e for m in matrices for e in m], set(self.token_symbols()) | self.parameters())
         if undefined:
             names = ", ".join(sorted(map(str, undefined)))
             problems.append(f"undefined symbols (neither inputs nor declared parameters): {names}")
         return problems
 
+    def _previous_token_problems(self) -> list[str]:
+        previous, d = self.previous_inputs, len(self.inputs)
+        problems = []
+        if self.B_previous is not None and not previous:
+            problems.append("B_previous multiplies x_{t-1}: declare previous_inputs (its symbols) too")
+        if not previous:
+            return problems
+        if not all(isinstance(s, sympy.Symbol) for s in previous):
+            return problems + ["previous_inputs must be sympy Symbols"]
+        if len(previous) != d:
+            problems.append(f"previous_inputs must have one symbol per input ({d}), got {len(previous)}")
+        if len(set(previous)) != len(previous) or set(previous) & (set(self.inputs) | self.parameters()):
+            problems.append("previous_inputs must be distinct symbols, none of them an input or a parameter")
+        if self.B_previous is not None:
+            if not isinstance(self.B_previous, sympy.MatrixBase):
+                problems.append(f"B_previous must be a sympy Matrix, got {type(self.B_previous).__name__}")
+            else:
+                if self.B_previous.shape != (self.A.shape[0], d):
+                    problems.append(f"B_previous must be {self.A.shape[0]}x{d} (state x input), "
+                                    f"got {self.B_previous.shape[0]}x{self.B_previous.shape[1]}")
+                problems += _non_finite("B_previous", self.B_previous)
+        if self.h0 is not None and self.h0.free_symbols & set(previous):
+            problems.append("h0 must not depend on the previous-token symbols")
+        return problems
+
+
+def widen_sequence(x: np.ndarray) -> np.ndarray:
+    """Rows z_t = (x_t, x_{t-1}) with x_0 = 0: the input of `Recurrence.widened()`."""
+    x = np.asarray(x)
+    previous = np.concatenate([np.zeros_like(x[:1]), x[:-1]], axis=0)
+    return np.concatenate([x, previous], axis=1)
 
 
 @dataclass(frozen=True, eq=False)

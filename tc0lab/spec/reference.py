@@ -14,7 +14,8 @@ import sympy
 
 from tc0lab.spec.functions import NUMPY
 from tc0lab.spec.numeric import by_name, numpy_function
-from tc0lab.spec.recurrence import AttentionLayer, Block, Recurrence, Stack, TokenMap, sinusoidal_positions
+from tc0lab.spec.recurrence import (AttentionLayer, Block, Recurrence, Stack, TokenMap, sinusoidal_positions,
+                                    widen_sequence)
 
 
 def _numeric(matrix: sympy.Matrix, values: dict) -> sympy.Matrix:
@@ -45,6 +46,8 @@ def _token_function(inputs: tuple, exprs, values: dict):
 
 def run_recurrence(rec: Recurrence, values: dict, x: np.ndarray) -> np.ndarray:
     """y (n, d_out) for inputs x (n, d_in), by the sequential loop of Illusion Def. 2.1."""
+    if rec.reads_previous_token:
+        return run_recurrence(rec.widened(), values, widen_sequence(np.asarray(x, dtype=float)))
     S, d, d_out = rec.state_size, rec.d_in, rec.d_out
     entries = tuple(rec.A) + tuple(rec.B) + tuple(rec.C) + tuple(rec.D)
     token_matrices = _token_function(rec.inputs, entries, values)

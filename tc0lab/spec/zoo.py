@@ -25,28 +25,12 @@ from typing import Callable, Iterator
 import numpy as np
 import sympy
 
+from tc0lab.spec.building import diag, linear, normal, uniform
 from tc0lab.spec.functions import apply, rsqrt, sigmoid, softplus
 from tc0lab.spec.recurrence import (AttentionLayer, Block, Mixer, Recurrence, SpecError, Stack,
                                     TokenMap, input_symbols, symbol_array)
 
 Initializer = Callable[[np.random.Generator], dict]
-
-
-def _linear(weights: np.ndarray, x) -> list:
-    """Rows of weights @ x as sympy expressions."""
-    return [sum((w * xi for w, xi in zip(row, x)), sympy.Integer(0)) for row in weights]
-
-
-def _diag(entries) -> sympy.Matrix:
-    return sympy.diag(*entries)
-
-
-def _normal(scale: float) -> Callable:
-    return lambda rng, shape: rng.normal(0.0, scale, size=shape)
-
-
-def _uniform(low: float, high: float) -> Callable:
-    return lambda rng, shape: rng.uniform(low, high, size=shape)
 
 
 def _mamba_like(d: int, N: int, transition: str) -> Recurrence:
@@ -55,8 +39,8 @@ def _mamba_like(d: int, N: int, transition: str) -> Recurrence:
     W_delta, b_delta = symbol_array("W_delta", (d, d)), symbol_array("b_delta", (d,))
     A_log, D = symbol_array("A_log", (d, N)), symbol_array("D", (d,))
     W_B, W_C = symbol_array("W_B", (N, d)), symbol_array("W_C", (N, d))
-    delta = [softplus(e + b) for e, b in zip(_linear(W_delta, x), b_delta)]
-    B_t, C_t = _linear(W_B, x), _linear(W_C, x)
+    delta = [softplus(e + b) for e, b in zip(linear(W_delta, x), b_delta)]
+    B_t, C_t = linear(W_B, x), linear(W_C, x)
     decays = []
     for c in range(d):
         for s in range(N):
@@ -70,7 +54,7 @@ def _mamba_like(d: int, N: int, transition: str) -> Recurrence:
             C[c, c * N + s] = C_t[s]
     arrays = {"W_delta": W_delta, "b_delta": b_delta, "A_log": A_log, "W_B": W_B, "W_C": W_C, "D": D}
     name = "mamba-neg" if transition == "negative" else "mamba"
-    return Recurrence(name, x, _diag(decays), B, C, _diag(D), arrays)
+    return Recurrence(name, x, diag(decays), B, C, diag(D), arrays)
 
 
 def _mamba2(d: int, N: int) -> Recurrence:
@@ -79,9 +63,9 @@ def _mamba2(d: int, N: int) -> Recurrence:
     w_delta, b_delta = symbol_array("w_delta", (d,)), symbol_array("b_delta", ())
     A_log, D = symbol_array("A_log", ()), symbol_array("D", (d,))
     W_B, W_C = symbol_array("W_B", (N, d)), symbol_array("W_C", (N, d))
-    delta = softplus(_linear(w_delta[None, :], x)[0] + b_delta[()])
+    delta = softplus(linear(w_delta[None, :], x)[0] + b_delta[()])
     a = sympy.exp(-sympy.exp(A_log[()]) * delta)
-    B_t, C_t = _linear(W_B, x), _linear(W_C, x)
+    B_t, C_t = linear(W_B, x), linear(W_C, x)
     B = sympy.zeros(d * N, d)
     C = sympy.zeros(d, d * N)
     for c in range(d):
@@ -89,7 +73,7 @@ def _mamba2(d: int, N: int) -> Recurrence:
             B[c * N + s, c] = delta * B_t[s]
             C[c, c * N + s] = C_t[s]
     arrays = {"w_delta": w_delta, "b_delta": b_delta, "A_log": A_log, "W_B": W_B, "W_C": W_C, "D": D}
-    return Recurrence("mamba2", x, sympy.eye(d * N) * a, B, C, _diag(D), arrays)
+    return Recurrence("mamba2", x, sympy.eye(d * N) * a, B, C, diag(D), arrays)
 
 
 def _s4d(d: int, N: int) -> Recurrence:
@@ -105,7 +89,7 @@ def _s4d(d: int, N: int) -> Recurrence:
             B[c * N + s, c] = dt * B_[c, s]
             C[c, c * N + s] = C_[c, s]
     arrays = {"log_dt": log_dt, "A_log": A_log, "B": B_, "C": C_, "D": D}
-    return Recurrence("s4d", x, _diag(decays), B, C, _diag(D), arrays)
+    return Recurrence("s4d", x, diag(decays), B, C, diag(D), arrays)
 
 
 def _ssm_fnn(d: int, N: int) -> Recurrence:
@@ -120,7 +104,7 @@ def _dense(name: str, d: int, N: int, nonlinearity: str | None = None) -> Recurr
     A, B, C, D = (symbol_array("A", (N, N)), symbol_array("B", (N, d)),
                   symbol_array("C", (d, N)), symbol_array("D", (d,)))
     arrays = {"A": A, "B": B, "C": C, "D": D}
-    return Recurrence(name, x, sympy.Matrix(A), sympy.Matrix(B), sympy.Matrix(C), _diag(D),
+    return Recurrence(name, x, sympy.Matrix(A), sympy.Matrix(B), sympy.Matrix(C), diag(D),
                       arrays, nonlinearity=nonlinearity)
 
 
@@ -129,8 +113,8 @@ def _gla(d: int, N: int) -> Recurrence:
     x = input_symbols(d)
     W_alpha, b_alpha = symbol_array("W_alpha", (N, d)), symbol_array("b_alpha", (N,))
     W_k, W_q = symbol_array("W_k", (N, d)), symbol_array("W_q", (N, d))
-    gates = [sigmoid(e + b) for e, b in zip(_linear(W_alpha, x), b_alpha)]
-    k, q = _linear(W_k, x), _linear(W_q, x)
+    gates = [sigmoid(e + b) for e, b in zip(linear(W_alpha, x), b_alpha)]
+    k, q = linear(W_k, x), linear(W_q, x)
     decays, B, C = [], sympy.zeros(N * d, d), sympy.zeros(d, N * d)
     for s in range(N):
         for c in range(d):
@@ -138,7 +122,7 @@ def _gla(d: int, N: int) -> Recurrence:
             B[s * d + c, c] = k[s]
             C[c, s * d + c] = q[s]
     arrays = {"W_alpha": W_alpha, "b_alpha": b_alpha, "W_k": W_k, "W_q": W_q}
-    return Recurrence("gla", x, _diag(decays), B, C, sympy.zeros(d, d), arrays)
+    return Recurrence("gla", x, diag(decays), B, C, sympy.zeros(d, d), arrays)
 
 
 def _ids4(d: int, N: int) -> Recurrence:
@@ -149,7 +133,7 @@ def _ids4(d: int, N: int) -> Recurrence:
                    symbol_array("D", (d,)), symbol_array("h0", (N,)))
     A = sympy.Matrix(A0) + sum((x[i] * sympy.Matrix(A_in[i]) for i in range(d)), sympy.zeros(N, N))
     arrays = {"A0": A0, "A_in": A_in, "B": B, "C": C, "D": D, "h0": h0}
-    return Recurrence("ids4", x, A, sympy.Matrix(B), sympy.Matrix(C), _diag(D), arrays,
+    return Recurrence("ids4", x, A, sympy.Matrix(B), sympy.Matrix(C), diag(D), arrays,
                       h0=sympy.Matrix(h0))
 
 
@@ -158,11 +142,11 @@ def _deltanet(d: int, N: int, beta_max: float = 2.0) -> Recurrence:
     x = input_symbols(d)
     W_k, W_q = symbol_array("W_k", (N, d)), symbol_array("W_q", (N, d))
     w_beta, b_beta, D = symbol_array("w_beta", (d,)), symbol_array("b_beta", ()), symbol_array("D", (d,))
-    k_raw = _linear(W_k, x)
+    k_raw = linear(W_k, x)
     inverse_norm = rsqrt(sum((e**2 for e in k_raw), sympy.Integer(0)))
     k = sympy.Matrix([e * inverse_norm for e in k_raw])
-    beta = sympy.Float(beta_max) * sigmoid(_linear(w_beta[None, :], x)[0] + b_beta[()])
-    q = _linear(W_q, x)
+    beta = sympy.Float(beta_max) * sigmoid(linear(w_beta[None, :], x)[0] + b_beta[()])
+    q = linear(W_q, x)
     block = sympy.eye(N) - beta * (k * k.T)
     A = sympy.diag(*([block] * d))
     B, C = sympy.zeros(d * N, d), sympy.zeros(d, d * N)
@@ -171,7 +155,7 @@ def _deltanet(d: int, N: int, beta_max: float = 2.0) -> Recurrence:
             B[c * N + s, c] = beta * k[s]
             C[c, c * N + s] = q[s]
     arrays = {"W_k": W_k, "W_q": W_q, "w_beta": w_beta, "b_beta": b_beta, "D": D}
-    return Recurrence("deltanet", x, A, B, C, _diag(D), arrays)
+    return Recurrence("deltanet", x, A, B, C, diag(D), arrays)
 
 
 def _attention(d: int, N: int) -> AttentionLayer:
@@ -179,29 +163,29 @@ def _attention(d: int, N: int) -> AttentionLayer:
     x = input_symbols(d)
     W_q, W_k, W_v = (symbol_array(n, (d, d)) for n in ("W_q", "W_k", "W_v"))
     arrays = {"W_q": W_q, "W_k": W_k, "W_v": W_v}
-    return AttentionLayer("transformer", x, sympy.Matrix(_linear(W_q, x)), sympy.Matrix(_linear(W_k, x)),
-                          sympy.Matrix(_linear(W_v, x)), 1.0 / np.sqrt(d), arrays)
+    return AttentionLayer("transformer", x, sympy.Matrix(linear(W_q, x)), sympy.Matrix(linear(W_k, x)),
+                          sympy.Matrix(linear(W_v, x)), 1.0 / np.sqrt(d), arrays)
 
 
 def _core_inits(d: int, N: int) -> dict[str, dict[str, Callable]]:
     """Random-parameter distributions per core: stable, moderately sized values."""
     r_d, r_n = 1 / np.sqrt(d), 1 / np.sqrt(N)
-    mamba = {"W_delta": _normal(0.5 * r_d), "b_delta": _uniform(-2.0, -0.5),
-             "A_log": _uniform(-0.7, 0.7), "W_B": _normal(r_d), "W_C": _normal(r_d), "D": _normal(0.5)}
-    dense = {"A": _normal(0.5 * r_n), "B": _normal(r_d), "C": _normal(r_n), "D": _normal(0.5)}
+    mamba = {"W_delta": normal(0.5 * r_d), "b_delta": uniform(-2.0, -0.5),
+             "A_log": uniform(-0.7, 0.7), "W_B": normal(r_d), "W_C": normal(r_d), "D": normal(0.5)}
+    dense = {"A": normal(0.5 * r_n), "B": normal(r_d), "C": normal(r_n), "D": normal(0.5)}
     inits = {
         "mamba": mamba, "mamba-neg": mamba,
-        "mamba2": {"w_delta": _normal(0.5 * r_d), "b_delta": _uniform(-2.0, -0.5),
-                   "A_log": _uniform(-0.7, 0.7), "W_B": _normal(r_d), "W_C": _normal(r_d), "D": _normal(0.5)},
-        "s4d": {"log_dt": _uniform(np.log(0.1), 0.0), "A_log": _uniform(-0.7, 0.7),
-                "B": _normal(1.0), "C": _normal(r_n), "D": _normal(0.5)},
+        "mamba2": {"w_delta": normal(0.5 * r_d), "b_delta": uniform(-2.0, -0.5),
+                   "A_log": uniform(-0.7, 0.7), "W_B": normal(r_d), "W_C": normal(r_d), "D": normal(0.5)},
+        "s4d": {"log_dt": uniform(np.log(0.1), 0.0), "A_log": uniform(-0.7, 0.7),
+                "B": normal(1.0), "C": normal(r_n), "D": normal(0.5)},
         "s4": dense, "rnn": dense,
-        "gla": {"W_alpha": _normal(r_d), "b_alpha": _uniform(1.0, 3.0), "W_k": _normal(r_d), "W_q": _normal(r_d)},
-        "ids4": {"A0": _normal(0.5 * r_n), "A_in": _normal(0.5 * r_n * r_d), "B": _normal(r_d),
-                 "C": _normal(r_n), "D": _normal(0.5), "h0": _normal(0.5)},
-        "deltanet": {"W_k": _normal(r_d), "W_q": _normal(r_d), "w_beta": _normal(r_d),
-                     "b_beta": _normal(0.5), "D": _normal(0.5)},
-        "transformer": {"W_q": _normal(r_d), "W_k": _normal(r_d), "W_v": _normal(r_d)},
+        "gla": {"W_alpha": normal(r_d), "b_alpha": uniform(1.0, 3.0), "W_k": normal(r_d), "W_q": normal(r_d)},
+        "ids4": {"A0": normal(0.5 * r_n), "A_in": normal(0.5 * r_n * r_d), "B": normal(r_d),
+                 "C": normal(r_n), "D": normal(0.5), "h0": normal(0.5)},
+        "deltanet": {"W_k": normal(r_d), "W_q": normal(r_d), "w_beta": normal(r_d),
+                     "b_beta": normal(0.5), "D": normal(0.5)},
+        "transformer": {"W_q": normal(r_d), "W_k": normal(r_d), "W_v": normal(r_d)},
     }
     inits["ssm-fnn"] = inits["s4d"]      # the same LTI core
     return inits
@@ -298,7 +282,7 @@ def _post_map(d: int, d_y: int, activation: str) -> TokenMap:
     x, y = input_symbols(d), input_symbols(d_y, prefix="y")
     W_out = symbol_array("W_out", (d, d_y))
     act = [apply(activation, yo) for yo in y]
-    outputs = tuple(xi + e for xi, e in zip(x, _linear(W_out, act)))
+    outputs = tuple(xi + e for xi, e in zip(x, linear(W_out, act)))
     return TokenMap(x + y, outputs, {"W_out": W_out})
 
 
@@ -306,8 +290,8 @@ def _mlp_map(d: int, hidden: int, activation: str) -> TokenMap:
     """x + W2 act(W1 x + b1): the transformer's position-wise feed-forward block."""
     x = input_symbols(d)
     W1, b1, W2 = symbol_array("W1", (hidden, d)), symbol_array("b1", (hidden,)), symbol_array("W2", (d, hidden))
-    h = [apply(activation, e + b) for e, b in zip(_linear(W1, x), b1)]
-    return TokenMap(x, tuple(xi + e for xi, e in zip(x, _linear(W2, h))), {"W1": W1, "b1": b1, "W2": W2})
+    h = [apply(activation, e + b) for e, b in zip(linear(W1, x), b1)]
+    return TokenMap(x, tuple(xi + e for xi, e in zip(x, linear(W2, h))), {"W1": W1, "b1": b1, "W2": W2})
 
 
 def rms_norm_map(d: int) -> TokenMap:
@@ -350,7 +334,7 @@ def random_values(blk: Block, rng: np.random.Generator, core_arrays: dict | None
         parts = [blk.mixer] + parts
     for part in parts:
         for key, symbols in part.param_arrays.items():
-            draw = _MAP_INITS.get(key, _normal(0.5))
+            draw = _MAP_INITS.get(key, normal(0.5))
             array = np.asarray(draw(rng, symbols.shape))
             values.update({symbols[i]: float(array[i]) for i in np.ndindex(*symbols.shape)})
     return values
