@@ -81,12 +81,33 @@ def _basis(d: int, i: int) -> np.ndarray:
     return token
 
 
+def _random_blocks(rec: Recurrence, block: tuple[int, ...], seed: int, count: int = 3) -> list[np.ndarray]:
+    A, rng, index = transition_function(rec), np.random.default_rng(seed), np.array(block)
+    return [A(point(rec, rng.normal(size=rec.d_in), random_values(rec, rng)))[np.ix_(index, index)] for _ in range(count)]
+
+
 def generic_rank(rec: Recurrence, block: tuple[int, ...], seed: int = 0) -> int:
     """rank(A(x)[R, R] - I) at random points: the most any transition can move."""
-    A, rng, index = transition_function(rec), np.random.default_rng(seed), np.array(block)
-    ranks = [np.linalg.matrix_rank(A(point(rec, rng.normal(size=rec.d_in), random_values(rec, rng)))[np.ix_(index, index)]
-                                   - np.eye(len(block)), tol=1e-8) for _ in range(3)]
-    return int(max(ranks))
+    return int(max(np.linalg.matrix_rank(m - np.eye(len(block)), tol=1e-8) for m in _random_blocks(rec, block, seed)))
+
+
+def shifted_rank(matrix: np.ndarray) -> int:
+    """min over scalars l of rank(M - l I): how far M is from a multiple of the identity.
+
+    The minimum is at an eigenvalue. A product of w matrices l_i I + (rank <= r) is
+    (prod l_i) I + (rank <= w r), so a word of w transitions reaches a target T only if
+    shifted_rank(T) <= w * (the generic shifted rank of A(x)); the generic value is the largest
+    (the set where it is <= r is closed), so random points give it.
+    """
+    size = len(matrix)
+    scale = max(1.0, float(np.max(np.abs(matrix))))
+    return int(min(np.linalg.matrix_rank(matrix - value * np.eye(size), tol=1e-8 * scale)
+                   for value in np.linalg.eigvals(matrix)))
+
+
+def generic_shifted_rank(rec: Recurrence, block: tuple[int, ...], seed: int = 0) -> int:
+    """shifted_rank(A(x)[R, R]) at random points (gated delta rules alpha (I - beta k k^T): 1)."""
+    return max(shifted_rank(m) for m in _random_blocks(rec, block, seed))
 
 
 def _write_free(rec: Recurrence, block: tuple[int, ...], token: np.ndarray, seed: int) -> bool:
@@ -154,7 +175,7 @@ def _start_equations(rec: Recurrence, block: tuple[int, ...], token_index: int):
 def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog, restarts: int = 4) -> Candidate | None:
     """Solve for target transitions: one token per generator first, then words of 2 and 3 tokens."""
     skipped_by_rank: set[str] = set()
-    rank = generic_rank(rec, block, seed)
+    rank = (generic_rank(rec, block, seed), generic_shifted_rank(rec, block, seed))
     free = {i: _write_free(rec, block, _basis(rec.d_in, i), seed) for i in range(rec.d_in)}
     for word_length in WORD_LENGTHS:
         found = _targeted_words(rec, block, seed, log, restarts if word_length == 1 else WORD_RESTARTS, word_length,
@@ -164,14 +185,15 @@ def _targeted(rec: Recurrence, block: tuple[int, ...], seed: int, log: SearchLog
     return None
 
 
-def _targeted_words(rec, block, seed, log, restarts, word_length, skipped_by_rank: set[str], rank: int,
+def _targeted_words(rec, block, seed, log, restarts, word_length, skipped_by_rank: set[str], rank: tuple[int, int],
                     free: dict[int, bool]) -> Candidate | None:
     """One pass over the target sets with `word_length` tokens per generator.
 
     Words are tried only for target sets that shorter words could not reach by rank (a
     set whose single-token solve merely failed is not retried with words: the cost of the
-    products is kept for the cases where the rank argument says words are needed). `rank` is
-    the generic rank of A(x) - I on the block, `free[i]` whether token e_i writes nothing there.
+    products is kept for the cases where the rank argument says words are needed). `rank` holds
+    the generic rank of A(x) - I on the block and its generic `shifted_rank`, `free[i]` whether
+    token e_i writes nothing there.
     """
     preferred = sorted(range(rec.d_in), key=lambda i: not free[i])
     words = "one token" if word_length == 1 else f"a word of {word_length} tokens"
@@ -180,10 +202,17 @@ def _targeted_words(rec, block, seed, log, restarts, word_length, skipped_by_ran
             continue
         label = f"targeted, {description}, {words} per generator"
         needed = max(np.linalg.matrix_rank(t - np.eye(len(block)), tol=1e-8) for t in targets)
-        if needed > word_length * rank:
+        if needed > word_length * rank[0]:
             skipped_by_rank.add(description)
             log.add(f"{label}: skipped, it needs rank(T - I) = {needed} and a word of {word_length} reaches at most "
-                    f"{word_length} x {rank} (the generic rank of A(x) - I)")
+                    f"{word_length} x {rank[0]} (the generic rank of A(x) - I)")
+            continue
+        needed = max(shifted_rank(t) for t in targets)
+        if needed > word_length * rank[1]:
+            skipped_by_rank.add(description)
+            log.add(f"{label}: skipped, its targets are rank {needed} away from every multiple of I, and a word of "
+                    f"{word_length} is at most {word_length} x {rank[1]} away (A(x) is a multiple of I plus a rank-"
+                    f"{rank[1]} matrix)")
             continue
         chosen = preferred[:word_length * len(targets)]
         # without an initial state, one more token must write a state to permute

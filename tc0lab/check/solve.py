@@ -34,7 +34,8 @@ from tc0lab.spec.numeric import by_name, numpy_function
 
 
 MAX_STEP = 4.0  # largest change of any one parameter per iteration
-EXACT_ABOVE = 1e-13  # a difference-Jacobian solve that ends above this residual goes on with the exact one
+EXACT_ABOVE = 1e-13  # a difference-Jacobian solve that ends above this residual goes on with the exact one ...
+EXACT_BELOW = 0.5  # ... when it came this close: a stall far from every target is a wrong basin, not a flat tail
 ACCEPTED = 1e-12  # a solution counts when every equation holds to this (float rounding, not an approximation)
 
 
@@ -91,12 +92,26 @@ class _Jacobian:
             with np.errstate(all="ignore"):
                 values = np.real(np.array(self.function(*theta), dtype=complex))
             jacobian[self.rows, self.cols] = np.where(np.isfinite(values), values, 0.0)
-        for k in self.numeric_columns:  # fallback: a forward difference for that column
-            h = 1e-7 * max(1.0, abs(theta[k]))
-            shifted = theta.copy()
-            shifted[k] += h
-            jacobian[:, k] = (residual(shifted) - r) / h
+        columns = sorted(self.numeric_columns)  # fallback: forward differences for those columns
+        if columns:
+            steps = 1e-7 * np.maximum(1.0, np.abs(theta[columns]))
+            shifted = np.repeat(theta[None, :], len(columns), axis=0)
+            shifted[np.arange(len(columns)), columns] += steps
+            jacobian[:, columns] = ((_residuals(residual, shifted) - r[None, :]) / steps[:, None]).T
         return jacobian
+
+
+def _residuals(residual, thetas: np.ndarray) -> np.ndarray:
+    """residual at each row of thetas: one vectorised call when the residual has `many`, else a loop."""
+    many = getattr(residual, "many", None)
+    if many is not None:
+        try:
+            out = many(thetas)
+            if out.shape == (len(thetas), out.shape[1]):
+                return out
+        except (TypeError, ValueError):
+            pass
+    return np.array([residual(theta) for theta in thetas])
 
 
 @functools.lru_cache(maxsize=32)
@@ -161,10 +176,19 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
             out = np.real(np.array(function(*theta), dtype=complex)) - targets
         return np.where(np.isfinite(out), out, 1e6)
 
+    def many(thetas: np.ndarray) -> np.ndarray:
+        """The residual at every row of thetas in one call (numpy broadcasts the generated code)."""
+        with np.errstate(all="ignore"):
+            entries = [np.asarray(e, dtype=complex) for e in function(*thetas.T)]
+            out = np.real(np.stack(np.broadcast_arrays(*entries, np.empty(len(thetas))), axis=1)[:, :-1]) - targets
+        return np.where(np.isfinite(out), out, 1e6)
+
+    residual.many = many
+
     exprs = [e for e, _ in rest]
     theta, r, iterations = _levenberg_marquardt(residual, _Jacobian(exprs, free, exact=False),
                                                 np.array([values[s] for s in free]), max_iterations, tolerance)
-    if exact_fallback and np.max(np.abs(r)) > EXACT_ABOVE:
+    if exact_fallback and EXACT_ABOVE < np.max(np.abs(r)) < EXACT_BELOW:
         theta, r, more = _levenberg_marquardt(residual, _exact_jacobian(tuple(exprs), tuple(free)), theta,
                                               max_iterations, tolerance)
         iterations += more

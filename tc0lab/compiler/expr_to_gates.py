@@ -19,9 +19,19 @@ import sympy
 
 from tc0lab.circuit.build import CircuitBuilder, gate_extra, Stage
 from tc0lab.spec.functions import SYMPY_TO_NAME
+from tc0lab.spec.numeric import numpy_function
 from tc0lab.spec.recurrence import SpecError
 
 _POWER_LOOKUPS = {sympy.Integer(-1): "reciprocal", sympy.Rational(1, 2): "sqrt", sympy.Rational(-1, 2): "rsqrt"}
+
+
+def _constant_value(expr: sympy.Expr) -> complex | float:
+    """A closed expression's value; a custom function of a number (softplus(-4.2)) by its numpy twin."""
+    try:
+        return float(expr) if expr.is_real else complex(expr)
+    except TypeError:
+        value = complex(numpy_function((), (expr,))()[0])
+        return value.real if value.imag == 0 else value
 
 
 class ExpressionCompiler:
@@ -42,7 +52,7 @@ class ExpressionCompiler:
         if expr in self.memo:
             return self.memo[expr]
         if expr.is_Number or (expr.is_number and not expr.free_symbols):
-            node = self.const(complex(expr) if not expr.is_real else float(expr))
+            node = self.const(_constant_value(expr))
         else:
             self.builder.at(self.layer, self.t)
             node = self._compile_compound(expr)

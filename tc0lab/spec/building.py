@@ -8,6 +8,8 @@ An architecture is written as sympy matrices over input and parameter symbols
   memory S_t = G_t S_{t-1} + k_t v_t^T read as y_t = S_t^T q_t, flattened channel-major
   (state coordinate r = c * N + s for value channel c and key coordinate s), with the same
   N x N key transition G_t for every value channel;
+- `Parameters`: declares the named parameter arrays as a builder goes;
+- `unit` (key normalisation) and `lerp` (RWKV's token shift);
 - `normal(scale)`, `uniform(low, high)`: parameter draws for an architecture's inits.
 """
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 import sympy
+
+from tc0lab.spec.functions import rsqrt
+from tc0lab.spec.recurrence import SpecError, symbol_array
 
 Draw = Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]
 
@@ -63,3 +68,31 @@ def matrix_memory(key_transition: sympy.Matrix, writes: Sequence[tuple[Sequence,
 def identity_values(d: int) -> list[list]:
     """Value weights V = I: the value is the token itself (one value channel per input)."""
     return [[sympy.Integer(1) if i == j else sympy.Integer(0) for j in range(d)] for i in range(d)]
+
+
+class Parameters:
+    """Declares parameter arrays as a builder goes: `W = params("W_k", (N, d))`; `params.arrays` is
+    the `param_arrays` of the spec."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        if name in self.arrays:
+            raise SpecError(f"parameter array {name!r} declared twice")
+        self.arrays[name] = symbol_array(name, shape)
+        return self.arrays[name]
+
+    def scalar(self, name: str) -> sympy.Symbol:
+        return self(name, ())[()]
+
+
+def unit(vector: Sequence) -> list:
+    """vector / ||vector|| (L2 normalisation of keys), with rsqrt so the compiler sees one lookup."""
+    inverse_norm = rsqrt(sum((e**2 for e in vector), sympy.Integer(0)))
+    return [e * inverse_norm for e in vector]
+
+
+def lerp(x: Sequence, previous: Sequence, mix: Sequence) -> list:
+    """RWKV's token shift x + (x_{t-1} - x) * mix, per channel."""
+    return [a + (b - a) * m for a, b, m in zip(x, previous, mix)]

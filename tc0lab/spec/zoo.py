@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 import sympy
 
+from tc0lab.spec.architectures import elementwise_gates, householder
 from tc0lab.spec.building import diag, linear, normal, uniform
 from tc0lab.spec.functions import apply, rsqrt, sigmoid, softplus
 from tc0lab.spec.recurrence import (AttentionLayer, Block, Mixer, Recurrence, SpecError, Stack,
@@ -204,6 +205,11 @@ _BUILDERS: dict[str, Callable[..., Mixer]] = {
     "transformer": _attention,
     "ssm-fnn": _ssm_fnn,
 }
+_FAMILIES = (elementwise_gates, householder)  # published architectures, one module per family (spec/architectures)
+_PUBLISHED_INITS: dict[str, Callable[[int, int], dict[str, Callable]]] = {}
+for _family in _FAMILIES:
+    _BUILDERS.update(_family.BUILDERS)
+    _PUBLISHED_INITS.update(_family.INITS)
 
 ARCHS: tuple[str, ...] = tuple(_BUILDERS)
 # the architectures `tc0lab compile` shows by default (the Illusion paper's zoo)
@@ -273,7 +279,8 @@ def init_arrays(name: str, d: int, N: int, rng: np.random.Generator) -> dict[str
     """Random parameter arrays for a zoo core, drawn from its stable init distributions."""
     mixer = core(name, d, N)
     key = _check_name(name)
-    inits = _REGISTERED_INITS[key](d, N) if key in _REGISTERED_INITS else _core_inits(d, N)[key]
+    inits_of = _REGISTERED_INITS.get(key) or _PUBLISHED_INITS.get(key)
+    inits = inits_of(d, N) if inits_of is not None else _core_inits(d, N)[key]
     return {key: np.asarray(inits[key](rng, shape), dtype=float) for key, shape in mixer.param_shapes.items()}
 
 
