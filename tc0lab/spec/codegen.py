@@ -73,6 +73,27 @@ def _mpmath_backend() -> _Backend:
 _NUMPY = _Backend(_FUNCTIONS, _REDUCTIONS, np.sqrt, _constant)
 
 
+def _complex_softplus(z):
+    """log(1 + exp(z)) for complex z without overflow (numpy's logaddexp is real-only)."""
+    z = np.asarray(z, dtype=complex)
+    return np.where(z.real > 0, z + np.log1p(np.exp(-z)), np.log1p(np.exp(z)))
+
+
+# Complex-step differentiation needs every function to be complex-analytic: abs, sign, relu,
+# step, max/min and re/im/conj are not, so they are left out (generation raises Unsupported).
+_ANALYTIC = ("exp", "log", "tanh", "cos", "sin", "sigmoid", "silu", "rsqrt", "softplus")
+_COMPLEX_STEP = _Backend({cls: (_complex_softplus if name == "softplus" else functions.NUMPY[name])
+                          for cls, name in functions.SYMPY_TO_NAME.items() if name in _ANALYTIC},
+                         {}, np.sqrt, _constant)
+
+
+def complex_step_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> Callable:
+    """Like `numpy_source_function`, for complex arguments: every node is complex-analytic, so
+    Im f(theta + i h e_k) / h is d f / d theta_k to rounding (no difference quotient). Raises
+    Unsupported for a non-analytic node (abs, sign, relu, step, max, min, re, im)."""
+    return numpy_source_function(symbols, exprs, _COMPLEX_STEP)
+
+
 def mpmath_source_function(symbols: Sequence[sympy.Symbol], exprs: Sequence[sympy.Expr]) -> Callable:
     """Like `numpy_source_function`, evaluated in mpmath: call it with mpf arguments inside
     `mpmath.workdps(ACCURATE_DIGITS)`; constants are bound at ACCURATE_DIGITS + 10 digits."""
