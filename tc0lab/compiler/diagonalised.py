@@ -31,6 +31,9 @@ conjugate of the other's, so the two coordinates are computed as exact mirror im
 each output's sum cancels their imaginary parts exactly: y is real, as the reference is.
 The off-diagonal entries of W^-1 A(x) W are zero by the theorem and are dropped; weights
 below NEGLIGIBLE times the largest of their row are dropped as rounding residue.
+A complex diagonal in real form (rotation-scaling 2 x 2 blocks, `structure.rotation_pairs`) needs
+none of this: the basis (1, -i)/sqrt 2, (1, i)/sqrt 2 of each block diagonalises every such
+matrix, repeated eigenvalues included.
 If no x0 among a few gives distinct eigenvalues (e.g. a commuting family that cannot be
 diagonalised, or one with a repeated eigenvalue), `diagonalising_basis` says why and the
 compiler uses the scan tree instead.
@@ -48,6 +51,7 @@ from tc0lab.compiler.diagonal_decay import initial_state_nodes, product_decays, 
 from tc0lab.compiler.recurrence_terms import (BoundRecurrence, numeric, outputs_from_columns, token_nodes,
                                               token_program)
 from tc0lab.spec.numeric import SparseMatrixFunction
+from tc0lab.spec.structure import rotation_pairs
 
 ATTEMPTS = 3  # generic points x0 tried before giving up
 ROUNDING = 1e-12  # bound on |A(x0) - M| / (1 + |M|): entries computed to far better than this
@@ -71,9 +75,23 @@ class BasisSearch:
     reason: str  # how the basis was proven, or why none was found
 
 
+def rotation_basis(size: int) -> Eigenbasis:
+    """The exact basis of block-diagonal rotation-scalings: per pair, (1, -i)/sqrt 2 and its conjugate
+    ([[a, -b], [b, a]] (1, -i) = (a + ib)(1, -i)), for every A(x) of that form at once."""
+    pair = np.array([[1.0, 1.0], [-1.0j, 1.0j]]) / np.sqrt(2.0)
+    W = np.kron(np.eye(size // 2), pair)
+    partner = tuple(i + 1 if i % 2 == 0 else i - 1 for i in range(size))
+    return Eigenbasis(W, mirror_rows(np.linalg.inv(W), partner), partner, ())
+
+
 @functools.lru_cache(maxsize=64)
 def diagonalising_basis(bound: BoundRecurrence, seed: int = 0) -> BasisSearch:
     """A constant basis W with W^-1 A(x) W diagonal for all x, proven as the module docstring says, or why not."""
+    if rotation_pairs(bound.rec.A):
+        return BasisSearch(rotation_basis(bound.state_size),
+                           "A(x) is block diagonal with rotation-scaling blocks [[a, -b], [b, a]] (a complex diagonal "
+                           "in real form): the constant basis (1, -i)/sqrt 2, (1, i)/sqrt 2 of each block diagonalises "
+                           "every A(x), whatever its eigenvalues")
     matrix = SparseMatrixFunction(bound.A, bound.rec.inputs)
     rng = np.random.default_rng(seed)
     failures = []

@@ -146,6 +146,21 @@ def commuting_up_to_rounding(rec: Recurrence, max_size: int = 8) -> tuple[bool, 
     return False, f"a coefficient of the expanded commutator is {largest:.3g}, above rounding size"
 
 
+def rotation_pairs(A: sympy.Matrix) -> bool:
+    """Whether A is block diagonal in the coordinate pairs (2r, 2r + 1) with every block [[a, -b], [b, a]]:
+    a complex diagonal in the real form of `complex_form` (the blocks are complex numbers, so
+    they commute). Checked entry by entry on the expressions, so it is a proof, not a sample."""
+    size = A.shape[0]
+    if size % 2 or size < 2:
+        return False
+    for i in range(size):
+        for j in range(size):
+            if i // 2 != j // 2 and A[i, j] != 0:
+                return False
+    return all(sympy.expand(A[2 * r, 2 * r] - A[2 * r + 1, 2 * r + 1]) == 0
+               and sympy.expand(A[2 * r, 2 * r + 1] + A[2 * r + 1, 2 * r]) == 0 for r in range(size // 2))
+
+
 def analyze(rec: Recurrence, seed: int = 0) -> Structure:
     """Classify A(x) as fixed, diagonal, commuting or general, with the evidence.
 
@@ -162,6 +177,10 @@ def analyze(rec: Recurrence, seed: int = 0) -> Structure:
     if triangular_order(rec.A) is not None:
         return Structure("triangular", nonlinear, "not needed: each coordinate is a scalar recurrence whose input "
                          "reads only earlier coordinates", "A(x) is triangular after a permutation of the coordinates")
+    if rotation_pairs(rec.A):
+        return Structure("commuting", nonlinear, "A(x) is block diagonal with rotation-scaling blocks [[a, -b], [b, a]] "
+                         "(a complex diagonal in real form), and complex numbers commute",
+                         "A(x) and A(x') commute for all inputs")
     size = numeric_commutator(rec, seed=seed)
     if size > 1e-9:
         return Structure("general", nonlinear, f"[A(x), A(x')] is non-zero at random inputs (max entry {size:.3g})",
