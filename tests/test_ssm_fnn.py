@@ -126,7 +126,7 @@ def test_checker_gives_ssm_fnn_a_tc0_lti_verdict_and_it_is_not_a_default_arch():
     assert result.exit_code == 0, result.output
     verdict = json.loads(result.stdout)
     assert "TC0" in json.dumps(verdict) and "independent of the input" in json.dumps(verdict)
-    assert "ssm-fnn" in zoo.ARCHS and "ssm-fnn" not in zoo.DEFAULT_ARCHS
+    assert "ssm-fnn" in zoo.ARCHS and "ssm-fnn" not in zoo.ILLUSION_ARCHS
 
 
 def test_checker_reports_negative_eigenvalues_for_mamba_neg_only():
