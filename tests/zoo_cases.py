@@ -67,3 +67,11 @@ def params(select=lambda case: True) -> list:
     return [pytest.param(case, id=case.arch,
                          marks=pytest.mark.skipif(case.arch not in zoo.ARCHS, reason=f"{case.arch} is not in zoo.ARCHS"))
             for case in CASES if select(case)]
+
+
+def by_arch(documents: list[dict], key: str) -> dict[str, dict]:
+    """What an `--arch all` command printed, one document per architecture, by name (document[key]);
+    `all` must be every zoo architecture, in the zoo's order."""
+    named = {document[key]: document for document in documents}
+    assert list(named) == list(zoo.ARCHS), "--arch all is zoo.ARCHS"
+    return named
