@@ -78,11 +78,6 @@ class TransformationMonoid:
         ids = np.arange(self.size)
         return [int(e) for e in ids[self.table[ids, ids] == ids]]
 
-    def maximal_subgroup(self, idempotent: int) -> PermutationGroup:
-        """The units of eMe, as permutations of image(e) relabelled 0..rank-1."""
-        units = self.maximal_subgroup_units(idempotent)
-        return PermutationGroup([Permutation(list(unit)) for unit in sorted(units)])
-
     def maximal_subgroup_units(self, idempotent: int) -> frozenset[tuple[int, ...]]:
         """The units of eMe as permutations of image(e), relabelled 0..rank-1 (sorted image)."""
         e = self.maps[idempotent]

@@ -5,7 +5,7 @@ import multiprocessing
 import os
 
 from tc0lab.check.batch import check_many
-from tc0lab.compiler.scaling import CompileRequest, scaling_report
+from tc0lab.cli.compile_report import CompileRequest, scaling_report
 from tc0lab.parallel import map_in_processes
 
 

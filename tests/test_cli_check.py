@@ -7,33 +7,58 @@ import pytest
 from click.testing import CliRunner
 
 from tc0lab.cli import main
+from tests import zoo_cases
+from tests.zoo_cases import ANSWERS, WITNESS_ORDERS
 
-ZOO_VERDICTS = {"s4": "TC0", "s4d": "TC0", "mamba": "TC0", "mamba2": "TC0", "gla": "TC0", "transformer": "TC0",
-                "ids4": "NC1-hard", "deltanet": "NC1-hard", "rnn": "NC1-hard"}
+
+def _cache_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.getbasetemp() / "check-cache")  # one cache for the session's CLI tests, never the user's
 
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path_factory, monkeypatch):
-    # one cache for the session's CLI tests, never the user's
-    monkeypatch.setenv("TC0LAB_CACHE", str(tmp_path_factory.getbasetemp() / "check-cache"))
+    monkeypatch.setenv("TC0LAB_CACHE", _cache_dir(tmp_path_factory))
 
 
 def run(*args):
     return CliRunner().invoke(main, list(args))
 
 
-def test_the_whole_zoo_agrees_with_the_published_results():
-    result = run("check", "--json")
+@pytest.fixture(scope="module")
+def zoo_verdicts(tmp_path_factory) -> dict[str, dict]:
+    """`tc0lab check --arch all --json`, run once: layer name -> its verdict document (every zoo arch)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TC0LAB_CACHE", _cache_dir(tmp_path_factory))
+        result = run("check", "--arch", "all", "--json")
     assert result.exit_code == 0, result.output
-    verdicts = {v["layer"]: v for v in json.loads(result.stdout)["verdicts"]}
-    assert {name: verdicts[name]["verdict"] for name in ZOO_VERDICTS} == ZOO_VERDICTS
-    for name in ("ids4", "deltanet", "rnn"):
-        witness = verdicts[name]["witness"]
-        assert witness["verified"] and not witness["solvable"] and witness["group_order"] == 120
-        assert witness["words_exhaustive"] == 1_742_520 and witness["words_random"] == 1000
-    assert verdicts["mamba"]["negative_eigenvalues"] is False
-    assert verdicts["mamba-neg"]["negative_eigenvalues"] is True
-    assert all(v["rule"] and v["citation"] for v in verdicts.values())
+    return zoo_cases.by_arch(json.loads(result.stdout)["verdicts"], "layer")
+
+
+@pytest.mark.parametrize("case", zoo_cases.params())
+def test_the_whole_zoo_agrees_with_the_published_results(zoo_verdicts, case):
+    verdict = zoo_verdicts[case.arch]
+    assert (verdict["verdict"], verdict["status"]) == (case.verdict, case.status)
+    assert verdict["rule"] and verdict["citation"]
+    assert verdict["negative_eigenvalues"] is ANSWERS[case.negative]
+    assert verdict["non_real_eigenvalues"] is ANSWERS[case.non_real]
+    if case.witness is not None:
+        witness, order = verdict["witness"], WITNESS_ORDERS[case.witness]
+        assert witness["group"] == case.witness and witness["group_order"] == order
+        assert witness["verified"] and not witness["solvable"]
+        assert witness["words_exhaustive"] == order + order**2 + order**3 and witness["words_random"] == 1000
+    if case.status == "constructed":
+        assert verdict["construction"]["name"] == case.construction and verdict["construction"]["constant_depth"]
+
+
+@pytest.mark.parametrize("case", zoo_cases.params())
+def test_text_output_gives_the_eigenvalue_answers(zoo_verdicts, case):
+    text = run("check", "--arch", case.arch).stdout  # from the cache the JSON run filled
+    assert text.startswith(f"{case.arch}: {case.verdict}")
+    if zoo_verdicts[case.arch]["nonlinear"] or zoo_verdicts[case.arch]["structure"] == "attention":
+        assert "eigenvalue:" not in text  # the eigenvalue rules are about linear transitions
+    else:
+        assert f"negative real eigenvalue: {case.negative} (" in text
+        assert f"non-real eigenvalue: {case.non_real} (" in text
 
 
 def test_text_output_names_rule_and_citation():

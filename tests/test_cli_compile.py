@@ -8,6 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from tc0lab.cli import main
+from tc0lab.spec import zoo
+from tests import zoo_cases
 
 CIRCUIT_KEYS = {"arch", "layers", "n", "d_model", "d_state", "precision_bits", "depth_arithmetic", "depth_threshold",
                 "gates_by_op", "threshold_gates", "edges"}
@@ -31,9 +33,23 @@ def test_json_document_has_the_documented_keys():
 def test_text_table_lists_every_default_arch():
     result = run("--layers", "1", "--n", "4,8")
     assert result.exit_code == 0, result.output
-    for arch in ("s4", "s4d", "mamba", "mamba2", "gla", "ids4", "deltanet", "rnn", "transformer"):
-        assert f"\n{arch} " in result.output
+    for case in zoo_cases.CASES:
+        if case.arch in zoo.ARCHS:  # the default is the Illusion paper's zoo, --arch illusion
+            assert (f"\n{case.arch} " in result.output) == case.illusion, case.arch
     assert "precision" in result.output and "cost model" in result.output
+
+
+@pytest.fixture(scope="module")
+def every_arch() -> dict[str, dict]:
+    """`tc0lab compile --arch all` (built, one layer), run once: arch -> its summary (every zoo arch, as in check)."""
+    result = run("--arch", "all", "--layers", "1", "--n", "8,16,32", "--json")
+    assert result.exit_code == 0, result.output
+    return zoo_cases.by_arch(json.loads(result.output)["architectures"], "arch")
+
+
+@pytest.mark.parametrize("case", zoo_cases.params())
+def test_every_arch_gets_its_construction_and_depth_growth(every_arch, case):
+    assert (every_arch[case.arch]["construction"], every_arch[case.arch]["growth"]) == (case.construction, case.growth)
 
 
 def test_formula_mode_answers_huge_n_without_building():

@@ -21,6 +21,7 @@ from tc0lab.spec import reference, zoo
 from tc0lab.spec.functions import sigmoid
 from tc0lab.spec.recurrence import Recurrence, SpecError, input_symbols, symbol_array
 from tc0lab.spec.structure import analyze
+from tests import zoo_cases
 
 LENGTHS = (8, 16, 32, 64, 128, 256)
 x = input_symbols(2)
@@ -199,12 +200,9 @@ def test_commuting_choice_needs_the_parameter_values():
         choose_construction(rotation())
 
 
-def test_zoo_constructions_are_unchanged():
-    expected = {"s4": "lti-kernel", "s4d": "lti-kernel", "mamba": "diagonal-decay", "mamba2": "diagonal-decay",
-                "gla": "diagonal-decay", "ids4": "scan-tree", "deltanet": "scan-tree", "rnn": "sequential-chain",
-                "transformer": "softmax-attention"}
-    for arch, construction in expected.items():
-        assert compile_stack(arch, layers=1, n=3).constructions == [construction], arch
+@pytest.mark.parametrize("case", zoo_cases.params())
+def test_zoo_constructions_are_unchanged(case):
+    assert compile_stack(case.arch, layers=1, n=3).constructions == [case.construction]
 
 
 def test_constant_depth_constructions_are_constructions():

@@ -7,6 +7,7 @@ from tc0lab.circuit.measure import classify_growth, depths, measure
 from tc0lab.compiler import compile_stack, construction_for
 from tc0lab.spec import zoo
 from tc0lab.spec.recurrence import Recurrence, input_symbols, symbol_array
+from tests import zoo_cases
 
 LENGTHS = (8, 16, 32, 64, 128)
 
@@ -15,23 +16,24 @@ def threshold_depths(arch: str, layers: int = 1) -> list[int]:
     return [compile_stack(arch, layers=layers, n=n, d_model=2, d_state=2).measure().depth_threshold for n in LENGTHS]
 
 
-@pytest.mark.parametrize("arch", ["s4", "s4d", "mamba", "mamba2", "gla", "transformer"])
-def test_tc0_architectures_have_constant_threshold_depth(arch):
-    measured = threshold_depths(arch)
+@pytest.mark.parametrize("case", zoo_cases.params(lambda case: case.growth == "constant"))
+def test_tc0_architectures_have_constant_threshold_depth(case):
+    measured = threshold_depths(case.arch)
     assert len(set(measured)) == 1, measured
     assert classify_growth(list(LENGTHS), measured) == "constant"
 
 
-@pytest.mark.parametrize("arch", ["ids4", "deltanet"])
-def test_non_commuting_architectures_grow_logarithmically(arch):
-    measured = threshold_depths(arch)
+@pytest.mark.parametrize("case", zoo_cases.params(lambda case: case.growth == "logarithmic"))
+def test_non_commuting_architectures_grow_logarithmically(case):
+    measured = threshold_depths(case.arch)
     steps = [b - a for a, b in zip(measured, measured[1:])]
     assert len(set(steps)) == 1 and steps[0] > 0, measured  # one more tree level per doubling
     assert classify_growth(list(LENGTHS), measured) == "logarithmic"
 
 
-def test_nonlinear_rnn_grows_linearly():
-    measured = threshold_depths("rnn")
+@pytest.mark.parametrize("case", zoo_cases.params(lambda case: case.growth == "linear"))
+def test_nonlinear_rnn_grows_linearly(case):
+    measured = threshold_depths(case.arch)
     assert classify_growth(list(LENGTHS), measured) == "linear"
     assert measured[-1] - measured[-2] == 2 * (measured[-2] - measured[-3])
 

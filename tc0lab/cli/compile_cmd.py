@@ -1,6 +1,6 @@
 """`tc0lab compile`: compile zoo architectures into circuits and report depth and size.
 
-Thin layer over `tc0lab.compiler.scaling`; never imports torch.
+Thin layer over `tc0lab.cli.compile_report`; never imports torch.
 """
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 
 from tc0lab.cli.common import emit_json, json_option, library_errors, parse_int_list
-from tc0lab.compiler.scaling import (DEFAULT_MAX_GRAPH_NODES, DEFAULT_MAX_NODES, CompileRequest, refuse_if_too_large,
-                                     scaling_report)
+from tc0lab.cli.compile_report import (DEFAULT_MAX_GRAPH_NODES, DEFAULT_MAX_NODES, CompileRequest,
+                                       refuse_if_too_large, scaling_report)
 from tc0lab.spec import zoo
 
 MAX_N = 10**12  # formula mode answers any n up to here; building is limited by --max-nodes
@@ -29,8 +29,10 @@ def _parse_precision(text: str) -> int | None:
 
 
 def _archs(arch: str) -> list[str]:
-    if arch == "all":
-        return list(zoo.DEFAULT_ARCHS)
+    """The named sets (every zoo architecture, as in `tc0lab check`; the Illusion paper's zoo) or a list."""
+    named = {"all": zoo.ARCHS, "illusion": zoo.ILLUSION_ARCHS}
+    if arch.strip().lower() in named:
+        return list(named[arch.strip().lower()])
     names = [a.strip().lower() for a in arch.split(",") if a.strip()]
     unknown = [a for a in names if a not in zoo.ARCHS]
     if unknown or not names:
@@ -124,7 +126,10 @@ def _format_table(report: dict) -> str:
 
 
 @click.command("compile")
-@click.option("--arch", default="all", show_default=True, help="Zoo architecture(s), comma-separated, or 'all'.")
+@click.option("--arch", default="illusion", show_default=True,
+              help=f"Zoo architecture(s), comma-separated; 'illusion' for the Illusion paper's zoo "
+                   f"({' '.join(zoo.ILLUSION_ARCHS)}), 'all' for every zoo architecture (the same set "
+                   f"as `tc0lab check --arch all`).")
 @click.option("--layers", default=4, show_default=True, type=int, help="Stacked layers L.")
 @click.option("--n", "n_list", default="8,16,32", show_default=True, help="Sequence lengths, comma-separated.")
 @click.option("--d-model", default=2, show_default=True, type=int, help="Width d of a token.")

@@ -1,9 +1,10 @@
-"""Compile an architecture at several n, measure each circuit, and classify the growth.
+"""The report of `tc0lab compile`: compile an architecture at several n, measure each
+circuit, and classify the growth.
 
-This is the library behind `tc0lab compile`: it returns plain dicts (one per (arch, n)
-and one per arch) that the CLI prints as a table or as JSON. Every figure here is
-measured on a circuit that was built (or, in formula mode, evaluated from the symbolic
-formulas, and labelled so).
+The library behind the command (the compiler itself is `tc0lab.compiler`): it returns plain
+dicts (one per (arch, n) and one per arch) that the CLI prints as a table or as JSON. Every
+figure here is measured on a circuit that was built (or, in formula mode, evaluated from the
+symbolic formulas, and labelled so).
 """
 from __future__ import annotations
 
