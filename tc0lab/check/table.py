@@ -349,7 +349,8 @@ def markdown(rows: list[Row]) -> str:
 
 
 def latex(rows: list[Row]) -> str:
-    """A longtable (booktabs) with the same rows and columns, then the numbered references."""
+    """A longtable with the same rows and columns, then the numbered references (needs the longtable and
+    booktabs packages and a UTF-8 engine such as LuaLaTeX or XeLaTeX: A(x) is written in Unicode)."""
     references = _References()
     widths = ("1.4cm", "2.2cm", "1.4cm", "2.2cm", "3.2cm", "2.2cm", "2.2cm", "1.8cm", "3cm", "3.4cm")
     lines = [r"{\scriptsize", r"\begin{longtable}{" + "".join(f"p{{{w}}}" for w in widths) + "}", r"\toprule",
