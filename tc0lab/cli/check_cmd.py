@@ -1,5 +1,8 @@
-"""`tc0lab check`: TC0 / NC1-hard / open verdicts for zoo layers, and predictions for the probe."""
+"""`tc0lab check`: TC0 / NC1-hard / open verdicts for zoo layers, predictions for the probe, and the
+classification table (`--markdown`, `--latex`: tc0lab/check/table.py) of docs/ARCHITECTURES.md."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -7,8 +10,50 @@ from tc0lab.cli.common import emit_json, json_option, library_errors, log
 
 
 def _arch_names(arch: str) -> list[str]:
-    from tc0lab.spec.zoo import ARCHS
-    return list(ARCHS) if arch == "all" else [arch]
+    from tc0lab.spec import zoo
+    if arch.strip().lower() == "all":
+        return list(zoo.ARCHS)
+    names = [name.strip().lower() for name in arch.split(",") if name.strip()]
+    unknown = [name for name in names if name not in zoo.ARCHS]
+    if unknown or not names:
+        raise click.ClickException(f"unknown architecture {', '.join(map(repr, unknown)) or repr(arch)}; known: all, "
+                                   f"{', '.join(zoo.ARCHS)}")
+    return names
+
+
+def _table_format(markdown: bool, latex: bool, group: str | None, layers: int, as_json: bool,
+                  output: Path | None) -> str | None:
+    """'markdown', 'latex' or None (no table); refuses combinations that mean nothing."""
+    if markdown and latex:
+        raise click.ClickException("--markdown and --latex are two renderings of one table: choose one")
+    chosen = "markdown" if markdown else "latex" if latex else None
+    if chosen is None:
+        if output is not None:
+            raise click.ClickException("--output writes the table: add --markdown or --latex")
+        return None
+    clashes = [flag for flag, used in (("--group", group is not None), ("--layers", layers != 1), ("--json", as_json))
+               if used]
+    if clashes:
+        raise click.ClickException(f"the classification table (--{chosen}) is one layer per architecture and "
+                                   f"cannot be combined with {', '.join(clashes)}")
+    if output is not None and not output.parent.is_dir():
+        raise click.ClickException(f"cannot write {output}: the folder {output.parent} does not exist")
+    return chosen
+
+
+def _print_table(names: list[str], chosen: str, workers: int | None, output: Path | None) -> None:
+    from tc0lab.check.table import RENDERERS, table_rows
+    log(f"checking {', '.join(names)} ...")
+    text = RENDERERS[chosen](table_rows(names, workers, on_done=lambda name: log(f"  {name} done")))
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from tc0lab import atomic_file
+    try:
+        atomic_file.write_text(output, text)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+    log(f"wrote {output}")
 
 
 def _answer(value: bool | None) -> str:
@@ -41,20 +86,28 @@ def _verdict_text(v: dict) -> str:
 
 
 @click.command("check")
-@click.option("--arch", default="all", show_default=True, help="Zoo architecture, or 'all'.")
+@click.option("--arch", default="all", show_default=True, help="Zoo architecture(s), comma-separated, or 'all'.")
 @click.option("--group", default=None, help="A group (e.g. S5, A4xZ5): print the prediction for the probe.")
 @click.option("--layers", default=1, show_default=True, type=click.IntRange(min=1), help="Stack depth L.")
-@click.option("--latex", is_flag=True, help="Print a LaTeX table of the verdicts.")
+@click.option("--markdown", is_flag=True, help="Print the classification table (docs/ARCHITECTURES.md) in Markdown.")
+@click.option("--latex", is_flag=True, help="Print the classification table in LaTeX (longtable).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the --markdown / --latex table to this file instead of stdout.")
 @click.option("--workers", default=None, type=click.IntRange(min=1),
               help="Processes checking layers at once [default: one per core].")
 @json_option
 @library_errors
-def check_command(arch: str, group: str | None, layers: int, latex: bool, workers: int | None, as_json: bool) -> None:
+def check_command(arch: str, group: str | None, layers: int, markdown: bool, latex: bool, output: Path | None,
+                  workers: int | None, as_json: bool) -> None:
     """Decide TC0 vs NC1-hard for a layer from its matrices, with a verified witness."""
     from tc0lab.check.predict import predict
-    from tc0lab.check.stack import check_stack, latex_table
+    from tc0lab.check.stack import check_stack
     from tc0lab.check.batch import check_many
     names = _arch_names(arch)
+    chosen = _table_format(markdown, latex, group, layers, as_json, output)
+    if chosen is not None:
+        _print_table(names, chosen, workers, output)
+        return
     if group is not None:
         rows = []
         for name in names:
@@ -74,12 +127,7 @@ def check_command(arch: str, group: str | None, layers: int, latex: bool, worker
         for name in names:
             log(f"checking {name} x {layers} layers ...")
             documents.append(check_stack(name, layers))
-    if latex:
-        from tc0lab.formulas import cached_zoo_formulas
-        formulas = {name: cached_zoo_formulas(name)[0].depth_threshold for name in names}  # names are zoo archs here
-        click.echo(latex_table([d if layers == 1 else {**d["layer_verdicts"][0], **{k: d[k] for k in ("verdict", "rule")}}
-                                for d in documents], formulas))
-    elif as_json:
+    if as_json:
         emit_json(documents[0] if len(documents) == 1 else {"verdicts": documents})
     else:
         for d, name in zip(documents, names):
