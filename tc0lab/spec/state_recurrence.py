@@ -180,22 +180,48 @@ class AffineParts:
     gated: tuple[sympy.Expr, ...]  # the update with each application replaced by its a_k
 
 
+def _linear_term(term: sympy.Expr, state: dict) -> tuple[sympy.Symbol, sympy.Expr] | None:
+    """(h, c) for a term c * h with c free of the state, read off the term's factors (no expand); else None."""
+    if term in state:
+        return term, sympy.Integer(1)
+    if term.is_Mul:
+        read = [f for f in term.args if f in state]
+        rest = [f for f in term.args if f not in state]
+        if len(read) == 1 and not any(f.free_symbols & state.keys() for f in rest):
+            return read[0], sympy.Mul(*rest)
+    return None
+
+
 def _affine(argument: sympy.Expr, state: dict) -> tuple[dict, sympy.Expr] | None:
-    """(coefficients by state index, offset) when `argument` is affine in the state, else None."""
+    """(coefficients by state index, offset) when `argument` is affine in the state, else None.
+
+    Terms c * h are read off directly (a pre-activation written as a sum, like W x + R h + b);
+    any other term mentioning the state is expanded and differentiated.
+    """
     coefficients: dict = {}
     offset = []
-    for term in sympy.Add.make_args(sympy.expand(argument)):
-        read = term.free_symbols & set(state)
-        if not read:
+    for term in sympy.Add.make_args(argument):
+        if not term.free_symbols & state.keys():
             offset.append(term)
             continue
-        if len(read) > 1:
-            return None
-        (symbol,) = read
-        coefficient = sympy.diff(term, symbol)
-        if coefficient.free_symbols & read:
-            return None
-        coefficients[state[symbol]] = coefficients.get(state[symbol], 0) + coefficient
+        simple = _linear_term(term, state)
+        pieces = [simple] if simple is not None else None
+        if pieces is None:
+            pieces = []
+            for piece in sympy.Add.make_args(sympy.expand(term)):
+                read = piece.free_symbols & state.keys()
+                if not read:
+                    offset.append(piece)
+                    continue
+                if len(read) > 1:
+                    return None
+                (symbol,) = read
+                coefficient = sympy.diff(piece, symbol)
+                if coefficient.free_symbols & read:
+                    return None
+                pieces.append((symbol, coefficient))
+        for symbol, coefficient in pieces:
+            coefficients[state[symbol]] = coefficients.get(state[symbol], 0) + coefficient
     return {s: c for s, c in coefficients.items() if c != 0}, sympy.Add(*offset)
 
 
