@@ -196,6 +196,27 @@ def _linear(expr: sympy.Expr, unknowns: set) -> dict | None:
     return terms
 
 
+def _independent(linear: list) -> list[list]:
+    """The linear equations grouped into blocks that share no unknown."""
+    parent: dict = {}
+
+    def find(s):
+        while parent.setdefault(s, s) != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for _, _, terms in linear:
+        symbols = [s for s in terms if s != 1]
+        for s in symbols[1:]:
+            parent[find(s)] = find(symbols[0])
+    blocks: dict = {}
+    for equation in linear:
+        symbols = [s for s in equation[2] if s != 1]
+        blocks.setdefault(find(symbols[0]) if symbols else None, []).append(equation)
+    return list(blocks.values())
+
+
 def _solve(equations: list, parameters: list, start: dict) -> Solution:
     """Linear equations (e.g. W[r, j] + b[r] = B*[r, j] at one-hot tokens) by a minimum-change least-squares
     solve from the random start; the rest by `solve_parameters` (bare symbols are assigned there)."""
@@ -204,12 +225,12 @@ def _solve(equations: list, parameters: list, start: dict) -> Solution:
               for terms in [_linear(e, unknowns)] if terms is not None]
     rest = [(e, goal) for e, goal in equations if isinstance(e, sympy.Symbol) or _linear(e, unknowns) is None]
     values = dict(start)
-    if linear:
-        symbols = sorted({s for _, _, terms in linear for s in terms if s != 1}, key=by_name)
+    for block in _independent(linear):  # equations sharing no unknown are solved apart (small dense solves)
+        symbols = sorted({s for _, _, terms in block for s in terms if s != 1}, key=by_name)
         column = {s: i for i, s in enumerate(symbols)}
-        matrix = np.zeros((len(linear), len(symbols)))
-        target = np.zeros(len(linear))
-        for row, (_, goal, terms) in enumerate(linear):
+        matrix = np.zeros((len(block), len(symbols)))
+        target = np.zeros(len(block))
+        for row, (_, goal, terms) in enumerate(block):
             target[row] = goal - terms.get(1, 0.0)
             for s, c in terms.items():
                 if s != 1:
@@ -217,7 +238,8 @@ def _solve(equations: list, parameters: list, start: dict) -> Solution:
         x0 = np.array([start[s] for s in symbols])
         delta = np.linalg.lstsq(matrix, target - matrix @ x0, rcond=None)[0]
         values.update(zip(symbols, (x0 + delta).tolist()))
-        fixed = {s: sympy.Float(values[s]) for s in symbols}
+    if linear:
+        fixed = {s: sympy.Float(values[s]) for _, _, terms in linear for s in terms if s != 1}
         rest = [(e.xreplace(fixed), goal) for e, goal in rest]
     solution = solve_parameters(rest, parameters, values) if rest else Solution(values, 0.0, 0)
     linear_residual = max((abs(sum(c * (1.0 if s == 1 else solution.values[s]) for s, c in terms.items()) - goal)

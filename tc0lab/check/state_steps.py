@@ -23,8 +23,10 @@ from tc0lab.spec.state_recurrence import StateRecurrence, affine_parts, numeric_
 
 def _columns(function, rows: np.ndarray, count: int) -> np.ndarray:
     """(B, count) from a generated function's list of per-expression values (scalars broadcast)."""
-    values = function(*rows.T)
-    return np.stack(np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in values], rows[:, 0]), axis=1)[:, :count]
+    out = np.empty((len(rows), count))
+    for i, value in enumerate(function(*rows.T)):
+        out[:, i] = value
+    return out
 
 
 class UpdateSteps:
@@ -41,17 +43,20 @@ class UpdateSteps:
         parameters = sorted(mixer.parameters(), key=by_name)
         at = [list(x) + [machine.values[s] for s in parameters] for x in self.token_vectors]
         symbols = tuple(mixer.inputs) + tuple(parameters)
-        linear = sympy.zeros(max(K, 1), S + 1)
-        for k, application in enumerate(parts.applications):
-            for s, coefficient in application.coefficients.items():
-                linear[k, s] = coefficient
-            linear[k, S] = application.offset
-        function = SparseMatrixFunction(linear, symbols)
-        rounded = [np.real(function(p)) for p in at]
-        self.float_error = max(_relative(accurate_matrix(linear, symbols, p, r), r) for p, r in zip(at, rounded))
         self.read = sorted({s for a in parts.applications for s in a.coefficients})  # the coordinates gates read
-        self.J = np.array([r[:K, self.read] for r in rounded])  # (tokens, K, read coordinates)
-        self.p = np.array([r[:K, S] for r in rounded])  # (tokens, K)
+        column = {s: i for i, s in enumerate(self.read)}
+        places = [(k, column[s], c) for k, a in enumerate(parts.applications) for s, c in a.coefficients.items()]
+        places += [(k, len(self.read), a.offset) for k, a in enumerate(parts.applications)]
+        entries = sympy.Matrix([e for _, _, e in places]) if places else sympy.zeros(1, 1)
+        function = SparseMatrixFunction(entries, symbols)
+        rounded = [np.real(function(p)).reshape(-1) for p in at]
+        self.float_error = max(_relative(accurate_matrix(entries, symbols, p, r.reshape(-1, 1)), r.reshape(-1, 1))
+                               for p, r in zip(at, rounded))
+        rows, cols = np.array([k for k, _, _ in places], dtype=int), np.array([c for _, c, _ in places], dtype=int)
+        linear = np.zeros((len(at), K, len(self.read) + 1))
+        for token, r in enumerate(rounded):
+            linear[token, rows, cols] = r[:len(places)]
+        self.J, self.p = linear[:, :, :-1], linear[:, :, -1]  # (tokens, K, read coordinates), (tokens, K)
         self.functions = {}
         for k, application in enumerate(parts.applications):
             self.functions.setdefault(application.function, []).append(k)
