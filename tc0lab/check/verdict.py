@@ -236,13 +236,18 @@ def _attention_verdict(layer: AttentionLayer, seed: int) -> Verdict:
     return verdict
 
 
+def _memoryless(verdict: Verdict, mixer: Mixer, seed: int, rule: str) -> Verdict:
+    """A layer that reads no earlier state: TC0 when its position-wise circuit is built and checked."""
+    verdict.rule, verdict.citation = rule, citations.MEMORYLESS
+    if _attach_construction(verdict, mixer, seed):
+        verdict.verdict = "TC0"
+    return verdict
+
+
 def _nonlinear_verdict(verdict: Verdict, mixer: Recurrence, family: Family | None, seed: int,
                        **verify_options) -> Verdict:
     if all(entry == 0 for entry in mixer.A):
-        verdict.rule, verdict.citation = "nonlinear update that reads no earlier state (A = 0)", citations.MEMORYLESS
-        if _attach_construction(verdict, mixer, seed):
-            verdict.verdict = "TC0"
-        return verdict
+        return _memoryless(verdict, mixer, seed, "nonlinear update that reads no earlier state (A = 0)")
     witness, failure = construct_witness(mixer, family, seed, **verify_options)
     if witness is not None:
         verdict.verdict, verdict.rule, verdict.citation = "NC1-hard", "update wrapped in a nonlinearity", citations.NONLINEAR
@@ -288,10 +293,7 @@ def _state_verdict(mixer: StateRecurrence, family: Family | None, seed: int, **v
     verdict = Verdict(mixer.name, "open", "", "", "state-update", True, jacobian, None, not_applicable, None,
                       not_applicable)
     if not mixer.reads_state():
-        verdict.rule, verdict.citation = "state update that reads no earlier state", citations.MEMORYLESS
-        if _attach_construction(verdict, mixer, seed):
-            verdict.verdict = "TC0"
-        return verdict
+        return _memoryless(verdict, mixer, seed, "state update that reads no earlier state")
     witness, failure = _gated_witness(mixer, family, seed, **verify_options)
     if witness is not None:
         verdict.verdict, verdict.rule = "NC1-hard", "state update whose saturated gates realise Thm 5.1"
