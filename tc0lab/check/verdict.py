@@ -8,6 +8,12 @@ Rules, in order (Illusion of State = Merrill, Petty & Sabharwal 2024):
                                                            spec's own parameters, verified
     nonlinear update, not realised            -> open      (Thm 5.1 is about a dense update with
                                                            free parameters; the unmet part is named)
+    state update reading no state (U(x) only) -> TC0       a position-wise map (StateRecurrence)
+    state update, Thm 5.1 realised by
+      saturating its gates                    -> NC1-hard  Thm 5.1 in the update's own parameters
+                                                           (gated_construct.py), verified
+    state update, not realised                -> open      (the unmet step named: no reduction to a
+                                                           saturating RNN, or the dense-update hypothesis)
     A fixed / diagonal / triangular /
       commuting and diagonalisable            -> TC0       Thm 4.2 / 4.4 / back-substitution / 4.6
     commuting, not diagonalisable             -> TC0       cited: simultaneous triangularisation
@@ -39,6 +45,7 @@ from tc0lab.check.verify import Machine, Verification, verify_machine
 from tc0lab.spec import zoo
 from tc0lab.spec.numeric import coordinate_blocks, numpy_function, parameter_symbols
 from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError
+from tc0lab.spec.state_recurrence import StateRecurrence
 from tc0lab.spec.structure import Structure, analyze
 
 Family = Callable[[int, int], Mixer]  # (d_model, d_state) -> mixer with the same structure
@@ -222,7 +229,7 @@ def build_construction(mixer: Mixer, seed: int = 0, lengths: tuple[int, ...] = D
 
 def _attach_construction(verdict: Verdict, mixer: Mixer, seed: int) -> bool:
     """Build the circuit behind a TC0 rule; True when it is flat and equals the reference."""
-    size = mixer.state_size if isinstance(mixer, Recurrence) else mixer.d_out
+    size = mixer.d_out if isinstance(mixer, AttentionLayer) else mixer.state_size
     if size > MAX_COMPILED_STATE:
         verdict.notes.append(f"not compiled: the state has {size} coordinates (limit {MAX_COMPILED_STATE})")
         return False
@@ -264,13 +271,18 @@ def _attention_verdict(layer: AttentionLayer, seed: int) -> Verdict:
     return verdict
 
 
+def _memoryless(verdict: Verdict, mixer: Mixer, seed: int, rule: str) -> Verdict:
+    """A layer that reads no earlier state: TC0 when its position-wise circuit is built and checked."""
+    verdict.rule, verdict.citation = rule, citations.MEMORYLESS
+    if _attach_construction(verdict, mixer, seed):
+        verdict.verdict = "TC0"
+    return verdict
+
+
 def _nonlinear_verdict(verdict: Verdict, mixer: Recurrence, family: Family | None, seed: int,
                        **verify_options) -> Verdict:
     if all(entry == 0 for entry in mixer.A):
-        verdict.rule, verdict.citation = "nonlinear update that reads no earlier state (A = 0)", citations.MEMORYLESS
-        if _attach_construction(verdict, mixer, seed):
-            verdict.verdict = "TC0"
-        return verdict
+        return _memoryless(verdict, mixer, seed, "nonlinear update that reads no earlier state (A = 0)")
     witness, failure = construct_witness(mixer, family, seed, **verify_options)
     if witness is not None:
         verdict.verdict, verdict.rule, verdict.citation = "NC1-hard", "update wrapped in a nonlinearity", citations.NONLINEAR
@@ -282,6 +294,52 @@ def _nonlinear_verdict(verdict: Verdict, mixer: Recurrence, family: Family | Non
     verdict.notes.append("open: the update is nonlinear, but Thm 5.1's machine could not be realised in this layer's "
                          f"own parameters ({failure}); the theorem says nothing about this layer, and no "
                          "constant-depth construction is known to tc0lab for a nonlinear recurrence")
+    return verdict
+
+
+GATED_RANDOM_WORDS = 200  # random words of length 64 for a general update's witness (each step costs more)
+
+
+def _gated_witness(mixer: StateRecurrence, family: Family | None, seed: int,
+                   **verify_options) -> tuple[Witness | None, str]:
+    """Thm 5.1 realised in a general update by saturating its gates (at the spec's width, else the family's)."""
+    from tc0lab.check.gated_construct import FAMILY_SIZES, construct_gated
+    built = construct_gated(mixer, seed=seed)
+    for size in FAMILY_SIZES if family is not None else ():
+        if built.machine is not None or not built.widen:
+            break
+        wider = family(max(mixer.d_in, requirement().d_in), size)
+        if wider.state_size > mixer.state_size:
+            built = construct_gated(wider, seed=seed)
+    if built.machine is None:
+        return None, built.description
+    options = {"random_words": GATED_RANDOM_WORDS} | verify_options
+    check = verify_machine(built.machine, list(S5_GENERATORS), seed=seed, **options)
+    if not check.verified:
+        return None, f"{built.description}; solved, but failed verification: {check.failure}"
+    action = Action(list(S5_GENERATORS), "coordinates")
+    return _witness(built.machine.rec, built.machine, action, built.description, built.residual, check), ""
+
+
+def _state_verdict(mixer: StateRecurrence, family: Family | None, seed: int, **verify_options) -> Verdict:
+    """A general update h_t = U(h_{t-1}, x_t): memoryless -> TC0; Thm 5.1 by saturated gates -> NC1-hard; else open."""
+    jacobian = mixer.jacobian_summary()
+    not_applicable = f"not applicable: nonlinear state update, no transition matrix ({jacobian})"
+    verdict = Verdict(mixer.name, "open", "", "", "state-update", True, jacobian, None, not_applicable, None,
+                      not_applicable)
+    if not mixer.reads_state():
+        return _memoryless(verdict, mixer, seed, "state update that reads no earlier state")
+    witness, failure = _gated_witness(mixer, family, seed, **verify_options)
+    if witness is not None:
+        verdict.verdict, verdict.rule = "NC1-hard", "state update whose saturated gates realise Thm 5.1"
+        verdict.citation, verdict.witness, verdict.status = citations.NONLINEAR, witness, "witnessed"
+        return verdict
+    verdict.rule = "state update, Thm 5.1 not realised"
+    verdict.citation = "none: Thm 5.1 (Illusion of State) needs a saturating dense update with free parameters"
+    verdict.searched.append(f"Thm 5.1 by saturating gates: {failure}")
+    verdict.notes.append(f"open: the update reads h_(t-1) nonlinearly, but Thm 5.1's machine could not be realised in "
+                         f"this layer's own parameters ({failure}); no constant-depth construction is known to tc0lab "
+                         "for it either")
     return verdict
 
 
@@ -356,8 +414,10 @@ def check_recurrence(mixer: Mixer, family: Family | None = None, seed: int = 0, 
     """The verdict for one layer, decided from its matrices (never its name)."""
     if isinstance(mixer, AttentionLayer):
         return _attention_verdict(mixer, seed)
+    if isinstance(mixer, StateRecurrence):
+        return _state_verdict(mixer, family, seed, **verify_options)
     if not isinstance(mixer, Recurrence):
-        raise SpecError(f"expected a Recurrence or AttentionLayer, got {type(mixer).__name__}")
+        raise SpecError(f"expected a Recurrence, StateRecurrence or AttentionLayer, got {type(mixer).__name__}")
     structure = analyze(mixer.widened(), seed)  # a token shift is an input: the pair (x_t, x_{t-1}) is the token
     verdict = _verdict_for(mixer.widened(), structure, seed)
     verdict.layer = mixer.name

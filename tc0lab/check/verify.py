@@ -41,7 +41,7 @@ from tc0lab.spec.numeric import (SparseMatrixFunction, accurate_matrix, paramete
 from tc0lab.groups import close_under_composition
 from tc0lab.spec.functions import NUMPY
 from tc0lab.spec.recurrence import Recurrence
-from tc0lab.spec.reference import run_recurrence
+from tc0lab.spec.reference import run_mixer
 
 MAX_EXHAUSTIVE_WORDS = 2_000_000
 
@@ -50,7 +50,7 @@ MAX_EXHAUSTIVE_WORDS = 2_000_000
 class Machine:
     """A recurrence with concrete parameters, read through a few input tokens."""
 
-    rec: Recurrence
+    rec: Recurrence  # or a StateRecurrence (a general update, run by state_steps.UpdateSteps)
     values: dict  # {Symbol: float}
     tokens: np.ndarray  # (m, d): the input vector of each generator token
     start: np.ndarray  # (s, d): tokens read once before any word
@@ -119,10 +119,22 @@ class _Steps:
             updated[rows] = states[rows] @ self.A[token].T + self.b[token]
         return updated if self.squash is None else self.squash(updated)
 
+    def mixer_output(self, states: np.ndarray, last_tokens: np.ndarray) -> np.ndarray:
+        """The mixer's output after each row's last token: y = C(x) h + D x."""
+        return np.einsum("bos,bs->bo", self.C[last_tokens], states) + self.Dx[last_tokens]
+
     def output(self, states: np.ndarray, last_tokens: np.ndarray) -> np.ndarray:
         """What the layer emits after each row's last token: y = C(x) h + D x (then the block's map)."""
-        y = np.einsum("bos,bs->bo", self.C[last_tokens], states) + self.Dx[last_tokens]
+        y = self.mixer_output(states, last_tokens)
         return y if self.post is None else self.post(self.token_vectors[last_tokens], y)
+
+
+def _steps_for(machine: Machine):
+    """The numeric runner of the machine's mixer (a general update: `state_steps.UpdateSteps`)."""
+    if isinstance(machine.rec, Recurrence):
+        return _Steps(machine)
+    from tc0lab.check.state_steps import UpdateSteps
+    return UpdateSteps(machine)
 
 
 FLOAT_AGREEMENT = 1e-12  # float64 against 40-digit evaluation of the spec at the witness's tokens, relative
@@ -292,7 +304,7 @@ def _verify(machine, permutations, random_words, random_length, max_exhaustive_l
     words = _shortest_words(table, closure.generator_ids)
     if machine.generator_words is not None:  # generator words -> token words
         words = [[token for g in word for token in machine.generator_words[g]] for word in words]
-    steps = _Steps(machine)
+    steps = _steps_for(machine)
     runner = _WordRunner(steps, words)
     result = Verification(False, tokens_per_element_max=max(len(w) for w in words))
     result.extra["float_evaluation_error"] = steps.float_error
@@ -300,7 +312,7 @@ def _verify(machine, permutations, random_words, random_length, max_exhaustive_l
         result.failure = (f"the spec's float64 evaluation at the witness's tokens differs from its 40-digit "
                           f"evaluation by {steps.float_error:.3g} (relative): rounding, not the layer, would be verified")
         return result
-    if machine.rec.nonlinearity is None:
+    if isinstance(machine.rec, Recurrence) and machine.rec.nonlinearity is None:
         error = _representation_error(steps, machine, table, words, closure.generator_ids)
         result.extra["representation_error"] = error
         if not error <= REPRESENTATION_AGREEMENT:
@@ -413,10 +425,9 @@ def _reference_agreement(machine: Machine, steps: _Steps, words: list[list[int]]
     rng = np.random.default_rng(seed + 1)
     start_ids = list(range(len(machine.tokens), len(machine.tokens) + len(machine.start)))
     token_ids = start_ids + [i for element in rng.integers(0, order, size=4) for i in words[element]]
-    expected = run_recurrence(rec, machine.values, steps.token_vectors[token_ids])
+    expected = run_mixer(rec, machine.values, steps.token_vectors[token_ids])
     state, outputs = steps.h0.astype(steps.dtype)[None, :], []
     for token in token_ids:
         state = steps.apply_one(state, token)
-        y = np.einsum("os,s->o", steps.C[token], state[0]) + steps.Dx[token]
-        outputs.append(y)
+        outputs.append(steps.mixer_output(state, np.array([token]))[0])
     return float(np.max(np.abs(np.array(outputs) - expected))) if outputs else 0.0

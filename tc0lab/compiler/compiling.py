@@ -32,9 +32,11 @@ from tc0lab.compiler.recurrence_terms import bind_recurrence
 from tc0lab.compiler.scan_tree import compile_scan_tree
 from tc0lab.compiler.sequential_chain import compile_chain
 from tc0lab.compiler.softmax_attention import compile_attention
+from tc0lab.compiler.state_chain import compile_state_chain
 from tc0lab.compiler.token_maps import compile_token_map
 from tc0lab.spec import zoo
 from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError, Stack, sinusoidal_positions
+from tc0lab.spec.state_recurrence import StateRecurrence
 from tc0lab.spec.structure import analyze
 
 # construction name -> (compiler of the recurrence, the rule it implements)
@@ -52,6 +54,9 @@ CONSTRUCTIONS = {
     "memoryless": (compile_memoryless, "nonlinear update with A = 0: a position-wise map, constant depth"),
     "sequential-chain": (compile_chain, "nonlinear update: sequential chain, depth Theta(n)"),
     "softmax-attention": (None, "softmax attention: Merrill-Sabharwal constant-depth construction"),
+    # StateRecurrence (a general update h_t = U(h_{t-1}, x_t)); its update that reads no state is 'memoryless'
+    "state-chain": (compile_state_chain, "general state-dependent update (e.g. gates reading h_{t-1}): sequential "
+                                         "chain of the update's expressions, depth Theta(n)"),
 }
 
 # the constructions whose threshold depth is constant in n
@@ -73,6 +78,10 @@ def _by_structure(mixer: Mixer) -> ConstructionChoice:
     """The choice the matrices' structure alone decides (name _NEEDS_VALUES when values must decide)."""
     if isinstance(mixer, AttentionLayer):
         return ConstructionChoice("softmax-attention", "softmax attention")
+    if isinstance(mixer, StateRecurrence):
+        if not mixer.reads_state():
+            return ConstructionChoice("memoryless", "state update that reads no state symbol: a position-wise map")
+        return ConstructionChoice("state-chain", "state-dependent update that reads h_{t-1}")
     structure = analyze(mixer)
     if structure.nonlinear:
         if all(entry == 0 for entry in mixer.A):
@@ -179,6 +188,8 @@ def _compile_mixer(builder: CircuitBuilder, mixer: Mixer, values: dict, z: list[
     choice = choose_construction(mixer, values)
     if choice.name == "softmax-attention":
         return compile_attention(builder, mixer, values, z, layer), choice
+    if isinstance(mixer, StateRecurrence):
+        return compile_state_chain(builder, mixer, values, z, layer), choice
     if mixer.state_size == 0:
         raise SpecError(f"layer {layer}: {mixer.name!r} has a 0 x 0 state")
     construct, _ = CONSTRUCTIONS[choice.name]
@@ -221,12 +232,12 @@ def compile_circuit(stack: Stack, n: int) -> CompiledCircuit:
     return CompiledCircuit(builder, stack, n, inputs, x, [c.name for c in used], [c.reason for c in used])
 
 
-def compile_stack(arch: str | Stack | Recurrence | AttentionLayer, layers: int = 1, n: int = 8, d_model: int = 2,
+def compile_stack(arch: str | Stack | Mixer, layers: int = 1, n: int = 8, d_model: int = 2,
                   d_state: int = 2, seed: int = 0, norm: bool = False) -> CompiledCircuit:
     """Compile a zoo architecture (by name), a user mixer, or a ready `Stack` at length n."""
     if isinstance(arch, Stack):
         stack = arch
-    elif isinstance(arch, (Recurrence, AttentionLayer)):
+    elif isinstance(arch, (Recurrence, AttentionLayer, StateRecurrence)):
         stack = zoo.custom_stack(arch, layers=layers, seed=seed)
     else:
         stack = zoo.stack(arch, layers, d_model, d_state, seed=seed, norm=norm)

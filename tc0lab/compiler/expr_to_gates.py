@@ -248,15 +248,15 @@ class TokenProgram:
         self.outputs = {expr: compiler.compile(expr) for expr in self.exprs}
         self.steps = recorder.steps
 
-    def emit_all(self, builder: CircuitBuilder, rows: Sequence[Sequence[str]]) -> TokenColumns:
-        """The program at every position t = 1..len(rows) (rows[t - 1]: the input nodes at t).
+    def emit_all(self, builder: CircuitBuilder, rows: Sequence[Sequence[str]], first: int = 1) -> TokenColumns:
+        """The program at every position t = first..first + len(rows) - 1 (rows[t - first]: the input nodes at t).
 
         Each recorded step becomes one `add_gates` block over all positions (the step's
         operands at position t are earlier steps' nodes at t, so every block reads only
         earlier blocks): the same gates as compiling each expression at every position.
         """
         n = len(rows)
-        ts = list(range(1, n + 1))
+        ts = list(range(first, first + n))
         slots: dict[str, list[str]] = {f"$in{i}": [row[i] for row in rows] for i in range(len(self.inputs))}
         for index, (method, operands, options) in enumerate(self.steps):
             if method == "const":

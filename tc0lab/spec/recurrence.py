@@ -25,12 +25,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import TYPE_CHECKING, Mapping, Union
 
 import numpy as np
 import sympy
 
 from tc0lab.spec.functions import NAME_TO_SYMPY
+
+if TYPE_CHECKING:
+    from tc0lab.spec.state_recurrence import StateRecurrence
 
 ParamArrays = Mapping[str, np.ndarray]  # name -> numpy array of sympy Symbols
 
@@ -336,7 +339,7 @@ class AttentionLayer(_Mixer):
 
 
 
-Mixer = Union[Recurrence, AttentionLayer]
+Mixer = Union[Recurrence, AttentionLayer, "StateRecurrence"]  # the last: tc0lab.spec.state_recurrence
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,6 +16,7 @@ from tc0lab.spec.functions import NUMPY
 from tc0lab.spec.numeric import by_name, numpy_function
 from tc0lab.spec.recurrence import (AttentionLayer, Block, Recurrence, Stack, TokenMap, sinusoidal_positions,
                                     widen_sequence)
+from tc0lab.spec.state_recurrence import StateRecurrence, numeric_h0
 
 
 def _numeric(matrix: sympy.Matrix, values: dict) -> sympy.Matrix:
@@ -68,6 +69,18 @@ def run_recurrence(rec: Recurrence, values: dict, x: np.ndarray) -> np.ndarray:
     return np.array(outputs)
 
 
+def run_state_recurrence(mixer: StateRecurrence, values: dict, x: np.ndarray) -> np.ndarray:
+    """y (n, d_out) for inputs x (n, d_in): h <- update(h, x_t), then y_t = output(h, x_t), one token at a time."""
+    symbols = tuple(mixer.inputs) + tuple(mixer.state)
+    update, output = _token_function(symbols, mixer.update, values), _token_function(symbols, mixer.output, values)
+    h = numeric_h0(mixer, values)
+    outputs = []
+    for token in np.asarray(x, dtype=float):
+        h = update(np.concatenate([token, h])).astype(float)
+        outputs.append(output(np.concatenate([token, h])))
+    return np.array(outputs)
+
+
 def run_attention(layer: AttentionLayer, values: dict, x: np.ndarray) -> np.ndarray:
     """y_t = sum_{j<=t} softmax_j(scale * q_t . k_j) v_j, the explicit way."""
     d_k = layer.query.shape[0]
@@ -90,7 +103,8 @@ def run_token_map(token_map: TokenMap, values: dict, x: np.ndarray) -> np.ndarra
 
 
 def run_mixer(mixer, values: dict, x: np.ndarray) -> np.ndarray:
-    runner = run_attention if isinstance(mixer, AttentionLayer) else run_recurrence
+    runner = (run_attention if isinstance(mixer, AttentionLayer) else
+              run_state_recurrence if isinstance(mixer, StateRecurrence) else run_recurrence)
     return runner(mixer, values, x)
 
 

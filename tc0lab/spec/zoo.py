@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 import sympy
 
-from tc0lab.spec.architectures import complex_diagonal, elementwise_gates, householder
+from tc0lab.spec.architectures import complex_diagonal, elementwise_gates, householder, slstm
 from tc0lab.spec.building import diag, linear, normal, uniform
 from tc0lab.spec.functions import apply, rsqrt, sigmoid, softplus
 from tc0lab.spec.recurrence import (AttentionLayer, Block, Mixer, Recurrence, SpecError, Stack,
@@ -210,6 +210,7 @@ _PUBLISHED_INITS: dict[str, Callable[[int, int], dict[str, Callable]]] = {}
 for _family in _FAMILIES:
     _BUILDERS.update(_family.BUILDERS)
     _PUBLISHED_INITS.update(_family.INITS)
+_BUILDERS["slstm"], _PUBLISHED_INITS["slstm"] = slstm.build, slstm.inits
 
 ARCHS: tuple[str, ...] = tuple(_BUILDERS)
 # the Illusion paper's zoo: `tc0lab compile`'s default table (`--arch illusion`; `--arch all` is ARCHS)
