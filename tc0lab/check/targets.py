@@ -16,6 +16,9 @@ block first tried last (a larger block leaves the solver more room):
   reflections I - 2 n n^T whose mirrors meet at angles pi/5, pi/3 and pi/2 (a delta rule
   with beta = 2 and 3-dimensional keys reaches it).
 
+- dimension 10: the permutation matrices acting on five pairs of coordinates, P (x) I_2: a
+  permutation of complex state coordinates written in real form (`spec.complex_form`).
+
 A target of dimension k < |R| is padded with the identity on the other coordinates.
 `generic_rank` filtering (search.py) drops targets with rank(T - I) above what A(x) - I
 can reach.
@@ -96,6 +99,10 @@ def _padded(matrix: np.ndarray, size: int) -> np.ndarray:
 def target_sets(size: int) -> list[tuple[str, list[np.ndarray]]]:
     """(description, target matrices of shape (size, size)) for a block of `size` coordinates."""
     sets: list[tuple[str, list[np.ndarray]]] = []
+    if size >= 10:  # complex coordinates in real form (complex_form): each permuted as a (Re, Im) pair
+        sets += [(f"{text} (permutations of (Re, Im) coordinate pairs)",
+                  [_padded(np.kron(permutation_matrix(p), np.eye(2)), size) for p in perms])
+                 for text, perms in PERMUTATION_SETS[:1]]
     if size >= 5:
         sets += [(f"{text} (permutation matrices)", [_padded(permutation_matrix(p), size) for p in perms])
                  for text, perms in PERMUTATION_SETS]

@@ -30,6 +30,7 @@ reads a layer's name: `check_arch` only builds the zoo's matrices and hands them
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -44,6 +45,7 @@ from tc0lab.check.search import SearchLog, find_candidates, generic_rank
 from tc0lab.check.verify import Machine, Verification, verify_machine
 from tc0lab.spec import zoo
 from tc0lab.spec.numeric import coordinate_blocks, numpy_function, parameter_symbols
+from tc0lab.spec.functions import SMOOTHING_GAIN, smoothed, step
 from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError
 from tc0lab.spec.state_recurrence import StateRecurrence
 from tc0lab.spec.structure import Structure, analyze
@@ -160,6 +162,15 @@ def previous_token_failure(mixer: Recurrence, machine: Machine) -> str | None:
             f"over the limit {PREVIOUS_TOKEN_AGREEMENT:g}")
 
 
+def smoothed_twin(rec: Recurrence) -> Recurrence:
+    """`rec` with every step gate replaced by a steep sigmoid (itself when it has none): the
+    solver needs derivatives, which a step does not have; the verifier runs `rec`."""
+    matrices = {"A": rec.A, "B": rec.B, "C": rec.C, "D": rec.D}
+    if not any(m.has(step) for m in matrices.values()):
+        return rec
+    return dataclasses.replace(rec, **{name: m.applyfunc(smoothed) for name, m in matrices.items()})
+
+
 def _witness(rec: Recurrence, machine: Machine, action: Action, method: str, deviation: float,
              check: Verification) -> Witness:
     name, order, solvable = group_name(action)
@@ -173,7 +184,12 @@ def _witness(rec: Recurrence, machine: Machine, action: Action, method: str, dev
 def find_witness(rec: Recurrence, seed: int = 0, **verify_options) -> tuple[Witness | None, list[str]]:
     """Search and verify a non-solvable witness for a linear layer; (witness, what was searched)."""
     log = SearchLog()
-    for candidate, machine in find_candidates(rec, log, seed):
+    searched = smoothed_twin(rec)
+    if searched is not rec:
+        log.add(f"hard selection: the solver works on a smoothed twin (step(z) -> sigmoid({SMOOTHING_GAIN:g} z)); "
+                "every candidate is verified on the layer itself")
+    for candidate, machine in find_candidates(searched, log, seed):
+        machine = dataclasses.replace(machine, rec=rec)
         check = verify_machine(machine, candidate.maps, seed=seed, **verify_options)
         if check.verified:
             log.add(f"verified: {candidate.method}")

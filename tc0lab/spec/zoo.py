@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 import sympy
 
-from tc0lab.spec.architectures import complex_diagonal, elementwise_gates, householder, slstm
+from tc0lab.spec.architectures import complex_diagonal, convolution, elementwise_gates, householder, liquid, selection, slstm
 from tc0lab.spec.building import diag, linear, normal, uniform
 from tc0lab.spec.functions import apply, rsqrt, sigmoid, softplus
 from tc0lab.spec.recurrence import (AttentionLayer, Block, Mixer, Recurrence, SpecError, Stack,
@@ -205,7 +205,7 @@ _BUILDERS: dict[str, Callable[..., Mixer]] = {
     "transformer": _attention,
     "ssm-fnn": _ssm_fnn,
 }
-_FAMILIES = (elementwise_gates, householder, complex_diagonal)  # published architectures, one module per family (spec/architectures)
+_FAMILIES = (elementwise_gates, householder, complex_diagonal, selection, convolution, liquid)  # published architectures, one module per family (spec/architectures)
 _PUBLISHED_INITS: dict[str, Callable[[int, int], dict[str, Callable]]] = {}
 for _family in _FAMILIES:
     _BUILDERS.update(_family.BUILDERS)
