@@ -14,9 +14,8 @@ I - beta k k^T has rank 1 at every width: transpositions only. A diagonal layer 
 reaches eigenvalue -1 solves parity (Z2) in one layer (Grazzi et al. 2025).
 
 The probe's models and the zoo architecture whose verdict each one takes are read from the
-probe's recipe table (`tc0lab.probe.recipes.MODELS`, torch-free): `ssm-fnn` takes the verdict
-of `s4d` (its FNNs are position-wise). `lstm` and `gru` have no spec in the zoo; their verdict
-is cited, not checked: a GRU with saturated gates (z = r = 1) is the tanh RNN-SSM whose witness
+probe's recipe table (`tc0lab.probe.recipes.MODELS`, torch-free), so every probe model has a
+prediction. `lstm` and `gru` have no spec in the zoo; their verdict is cited, not checked: a GRU with saturated gates (z = r = 1) is the tanh RNN-SSM whose witness
 tc0lab does verify, and saturated LSTMs/GRUs simulate finite automata (Merrill 2019).
 
 Each prediction also names a growth class of the minimum depth against n, in the vocabulary
@@ -124,6 +123,7 @@ def _decide(verdict: dict, group, kind: str) -> tuple[str, str]:
     return NONE, "the checker's verdict is open"
 
 
-def prediction_table(models=PROBE_MODELS, groups=("S5", "A5", "A4xZ5", "Z60")) -> list[dict]:
+def prediction_table(models: tuple[str, ...] = PROBE_MODELS,
+                     groups: tuple[str, ...] = ("S5", "A5", "A4xZ5", "Z60")) -> list[dict]:
     """predict() for every (model, group) pair, models outermost."""
     return [predict(model, group) for model in models for group in groups]

@@ -7,6 +7,8 @@
 - accuracy_by_length.png, for runs tested on length bins: full-sequence accuracy against
   length, one line per (model, layers) (the mean over seeds), colour = model, line style =
   layers.
+
+Each is written atomically (tc0lab.atomic_file).
 """
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tc0lab import atomic_file
 from tc0lab.probe.runs import REACHED
+
+
+def _save(figure: Any, path: Path, dpi: int) -> None:
+    """Write the figure as PNG atomically (tc0lab.atomic_file), like every other probe file."""
+    atomic_file.write_with(Path(path), lambda stream: figure.savefig(stream, format="png", dpi=dpi))
 
 
 def write_figure(summary: dict[str, Any], path: Path) -> None:
@@ -53,7 +61,7 @@ def write_figure(summary: dict[str, Any], path: Path) -> None:
     figure.suptitle(f"measured min depth (preset {summary['preset']}, {summary['seed_rule']} of "
                     f"{summary['seeds']} seed(s)){budget_text}", fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, dpi=150)
+    _save(figure, path, dpi=150)
     plt.close(figure)
 
 
@@ -162,7 +170,7 @@ def write_length_figure(summary: dict[str, Any], path: Path) -> None:
     axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.suptitle(f"accuracy by length (preset {summary['preset']})", fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, dpi=150)
+    _save(figure, path, dpi=150)
     plt.close(figure)
 
 
@@ -208,7 +216,7 @@ def write_curves_figure(summary: dict[str, Any], path: Path) -> None:
     figure.suptitle(f"learning curves (preset {summary['preset']}); dots: a new length n starts "
                     "(warm start)", fontsize=9)
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    _save(figure, path, dpi=110)
     plt.close(figure)
 
 

@@ -21,7 +21,8 @@ recipe says what differs, as fields, so no code compares model names:
   (limits.py): "attention", "diagonal" (d x N decays), "matrix" (an N x N transition per
   position) or "recurrent";
 - `checker`: the zoo architecture (tc0lab/spec/zoo.py) whose verdict is the model's
-  (tc0lab/check/predict.py), or "" for a saturated gated recurrence whose verdict is cited.
+  (tc0lab/check/predict.py): by default the model's own name; "" for a saturated gated
+  recurrence without a zoo spec, whose verdict is cited (lstm, gru).
 
 A new probe model is one entry here plus, if it needs one, its core in cores.py.
 """
@@ -68,9 +69,8 @@ _RECIPES = (
     ModelRecipe("rnn", "recurrent", "RNN"),
     ModelRecipe("lstm", "recurrent", "LSTM", checker=""),
     ModelRecipe("gru", "recurrent", "GRU", checker=""),
-    # an LTI SSM between token-wise FNNs: the zoo's s4d layer, the FNNs are position-wise
     ModelRecipe("ssm-fnn", "core", "S4DCore", first_layer_init="shift_init", fnns="around",
-                activations="diagonal", checker="s4d"),
+                activations="diagonal"),
 )
 
 MODELS: dict[str, ModelRecipe] = {recipe.name: recipe for recipe in _RECIPES}
