@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from tc0lab.probe.launchers import Job
+from tc0lab.probe.launch.jobs import Job
 
 
 @dataclasses.dataclass

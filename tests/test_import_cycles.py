@@ -5,13 +5,8 @@ from pathlib import Path
 import networkx as nx
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tc0lab"
-# Cycles another piece of work is removing (issue 13, the probe's part): they are reported, not failed.
-# Empty this list as they go; a cycle anywhere else fails the test.
-ALLOWED_CYCLE_MODULES = {
-    "tc0lab.probe.launchers", "tc0lab.probe.sweep",  # RunSpec lives in the torch-importing sweep
-    "tc0lab.probe.tasks", "tc0lab.probe.selection_tasks",  # registration by a bottom-of-file import
-    "tc0lab.probe.curriculum",  # shares one run's helpers with sweep (run identity and one run: to be split)
-}
+# No cycle is allowed anywhere in tc0lab (issue 13 removed the last ones, in the probe).
+ALLOWED_CYCLE_MODULES: set[str] = set()
 
 
 def _module_name(path: Path) -> str:

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 from shuffled_launcher import ShuffledLauncher
 from tiny_preset import tiny_preset
 from tc0lab.cli import main
-from tc0lab.probe import report
+from tc0lab.probe import figures, report
 from tc0lab.probe.config import ConfigError, ProbeConfig, SweepSettings, override
 from tc0lab.probe.results import ResultsStore
-from tc0lab.probe.sweep import RunSpec, Sweep, grid
+from tc0lab.probe.runs import RunSpec
+from tc0lab.probe.sweep import Sweep, grid
 from tc0lab.probe.train import NOT_REACHED, REACHED
 
 CPU = torch.device("cpu")
@@ -132,7 +133,7 @@ def test_length_figure_has_one_curve_per_model_and_depth_even_when_one_layer_sol
     records = {key: sweep.store.get(key) for cell in cells for key in cell.run_keys}
     summary = report.summarize(config, cells, records, {})
     assert [cell["min_layers"] for cell in summary["cells"]] == [1, 1]
-    curves = report.depth_curves(summary)
+    curves = figures.depth_curves(summary)
     assert [(c.model, c.layers, c.seeds) for c in curves] == \
         [("gru", 1, 2), ("gru", 2, 2), ("mamba", 1, 2), ("mamba", 2, 2)]
     assert curves[0].points == [(16.0, 1.0), (22.5, 0.5), (34.5, 0.25)]
@@ -145,7 +146,7 @@ def test_depth_curves_average_seeds_point_by_point():
              "extrapolation_by_length": {"21-35": accuracy / 2}}
             for seed, accuracy in ((0, 1.0), (1, 0.5))]
     summary = {"cells": [{"task": "copy", "model": "ssm-fnn", "length": 20, "runs": runs}]}
-    [curve] = report.depth_curves(summary)
+    [curve] = figures.depth_curves(summary)
     assert (curve.layers, curve.seeds, curve.points) == (2, 2, [(20.0, 0.75), (28.0, 0.375)])
 
 

@@ -10,10 +10,11 @@ import torch
 
 from tc0lab.probe import report
 from tc0lab.probe.config import ProbeConfig, SweepSettings, TrainSettings, load_preset
-from tc0lab.probe.curriculum import expanded_records
 from tc0lab.probe.models import ModelConfig, build_model
 from tc0lab.probe.results import ResultsStore
-from tc0lab.probe.sweep import RunSpec, Sweep, task_pair
+from tc0lab.probe.run import task_pair
+from tc0lab.probe.runs import RunSpec, expanded_records
+from tc0lab.probe.sweep import Sweep
 from tc0lab.probe.train import NOT_REACHED, REACHED, CurvePoint, evaluate, plateaued
 from tiny_preset import tiny_preset
 

@@ -21,10 +21,12 @@ from shuffled_launcher import ShuffledLauncher
 from tiny_preset import tiny_preset
 from tc0lab.cli import main
 from tc0lab.probe.config import ProbeConfig, SweepSettings, load_preset
-from tc0lab.probe.launchers import (LauncherError, ProcessLauncher, SlurmLauncher,
-                                    SlurmOptions, job_file, threads_per_worker)
+from tc0lab.probe.launch.jobs import LauncherError, job_file
+from tc0lab.probe.launch.local import ProcessLauncher, threads_per_worker
+from tc0lab.probe.launch.slurm import SlurmLauncher, SlurmOptions
 from tc0lab.probe.results import ResultsStore
-from tc0lab.probe.sweep import RunSpec, Sweep
+from tc0lab.probe.runs import RunSpec
+from tc0lab.probe.sweep import Sweep
 from tc0lab.probe.train import NOT_REACHED, REACHED
 
 CPU = torch.device("cpu")

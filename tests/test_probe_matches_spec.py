@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tc0lab.probe.layers import core_arrays, load_core_arrays, run_core
+from tc0lab.probe.cores import core_arrays, load_core_arrays, run_core
 from tc0lab.probe.models import ModelConfig, build_model
 from tc0lab.spec import reference, zoo
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tc0lab.probe import report
 from tc0lab.probe.config import ProbeConfig, SweepSettings
 from tc0lab.probe.results import ResultsStore
-from tc0lab.probe.sweep import NOT_RUN, RunSpec, Sweep
+from tc0lab.probe.runs import NOT_RUN, RunSpec
+from tc0lab.probe.sweep import Sweep
 from tc0lab.probe.train import DIVERGED, NOT_REACHED, REACHED
 
 CPU = torch.device("cpu")
@@ -158,19 +159,6 @@ def test_measured_outcome_and_agreement(depths, kind, verdict_for_growth):
     assert report.agreement("1 layer suffices", kind) == (
         "agree" if kind == "one layer" else "inconclusive")
     assert report.agreement("no prediction", kind) == "—"
-
-
-def test_missing_checker_is_reported_as_unavailable_not_invented(monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_checker(name, *args, **kwargs):
-        if name == "tc0lab.check.predict":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_checker)
-    assert report.checker_prediction("ids4", "S5")["prediction"] == report.CHECKER_UNAVAILABLE
 
 
 def test_a_failing_checker_is_reported_and_the_results_survive(monkeypatch):

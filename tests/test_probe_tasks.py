@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tc0lab.groups import GroupError, parse_group
-from tc0lab.probe.tasks import WordProblem, _word_keys, canonical_task_name, make_task
+from tc0lab.probe.tasks import canonical_task_name, make_task
+from tc0lab.probe.word_problems import WordProblem, _word_keys
 
 S3 = parse_group("S3")
 
@@ -97,7 +98,7 @@ def test_task_names_are_case_insensitive_and_unknown_groups_are_errors():
 
 def test_the_papers_strict_length_split_and_epochs():
     from tc0lab.probe.config import TrainSettings
-    from tc0lab.probe.tasks import StrictSplit, WordProblem
+    from tc0lab.probe.word_problems import StrictSplit, WordProblem
     from tc0lab.probe.train import step_budget
     from tc0lab.groups import parse_group
     group = parse_group("S3")
@@ -120,8 +121,8 @@ def test_the_papers_strict_length_split_and_epochs():
 
 def test_the_paper_dry_run_counts_epochs():
     from tc0lab.probe.config import load_preset
-    from tc0lab.probe.cost import run_steps
-    from tc0lab.probe.sweep import RunSpec
+    from tc0lab.probe.gpu_hours import run_steps
+    from tc0lab.probe.runs import RunSpec
     config = load_preset("paper")
     spec = RunSpec("A5", "rnn", 4, 1, 0, "h")
     assert run_steps(spec, config) == 500 * -(-(800_000 + 3600) // 512)

@@ -11,7 +11,7 @@ from torch import nn
 
 from tc0lab.groups import parse_group
 from tc0lab.probe.config import TrainSettings
-from tc0lab.probe.tasks import WordProblem
+from tc0lab.probe.word_problems import WordProblem
 from tc0lab.probe.train import (CUT, DIVERGED, NOT_REACHED, REACHED, evaluate,
                                 learning_rate_factor, train)
 

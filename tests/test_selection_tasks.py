@@ -9,7 +9,8 @@ from hypothesis import given, settings, strategies as st
 from tc0lab.cli import main as cli
 from tc0lab.probe.config import load_preset, override
 from tc0lab.probe.models import ModelConfig, build_model
-from tc0lab.probe.tasks import Batch, canonical_task_name, make_task
+from tc0lab.probe.batches import Batch
+from tc0lab.probe.tasks import canonical_task_name, make_task
 from tc0lab.probe.train import accuracy_by_length, evaluate, train
 
 TASKS = ["copy", "recall", "parity", "parity:grade=end", "flipflop:vocab=3"]
@@ -139,7 +140,8 @@ def test_training_reports_extrapolation_accuracy_per_length_bin():
 
 
 def test_length_figure_is_written_for_binned_runs(tmp_path):
-    from tc0lab.probe.report import length_curves, write_outputs
+    from tc0lab.probe.figures import length_curves
+    from tc0lab.probe.report import write_outputs
     run = {"layers": 2, "seed": 0, "test_full_sequence": 1.0,
            "extrapolation_by_length": {"21-35": 0.5, "36-50": 0.25}}
     summary = {"cells": [{"task": "parity", "model": "mamba-neg", "length": 20, "status": "reached",

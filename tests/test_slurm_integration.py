@@ -24,10 +24,11 @@ import pytest
 from probe_processes import probe_command, result_keys
 from tiny_preset import tiny_preset
 from tc0lab.probe.config import load_preset
-from tc0lab.probe.launchers import (FAILURES_DIR, SLURM_JOBS_DIR, SUBMITIT_DIR, SlurmLauncher,
-                                    SlurmOptions, failure_reason, job_file, read_job_record,
-                                    slurm_ended, slurm_job_states, write_job_record)
-from tc0lab.probe.sweep import RunSpec
+from tc0lab.probe.launch.jobs import job_file, read_job_record, write_job_record
+from tc0lab.probe.launch.slurm import (FAILURES_DIR, SLURM_JOBS_DIR, SUBMITIT_DIR, SlurmLauncher,
+                                       SlurmOptions, failure_reason, slurm_ended,
+                                       slurm_job_states)
+from tc0lab.probe.runs import RunSpec
 
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "local-slurm.sh"
 ON_CI = os.environ.get("CI") == "true"

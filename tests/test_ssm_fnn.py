@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
 from tc0lab.cli import main as cli
-from tc0lab.probe.layers import core_arrays, run_core
+from tc0lab.probe.cores import core_arrays, run_core
 from tc0lab.probe.models import ModelConfig, build_model, count_parameters
 from tc0lab.proofs import run_claim, ssm_fnn_recall
 from tc0lab.probe.tasks import make_task
@@ -56,7 +56,8 @@ def test_bad_fnn_options_are_refused():
 
 def test_presets_set_fnn_depth_and_width_and_they_are_in_the_experiment_hash():
     from tc0lab.probe.config import load_preset, override
-    from tc0lab.probe.sweep import RunSpec, build_run_model
+    from tc0lab.probe.run import build_run_model
+    from tc0lab.probe.runs import RunSpec
     config = load_preset("recall")
     wide = override(override(config, "per_model.ssm-fnn.fnn_width", 24),
                     "per_model.ssm-fnn.fnn_depth", 2)
@@ -101,7 +102,7 @@ def _impulse_response(core: torch.nn.Module, lags: int = 4) -> torch.Tensor:
 
 
 def test_first_layer_starts_with_shift_channels_and_later_layers_keep_the_s4d_init():
-    from tc0lab.probe.models import SHIFT_SHARE
+    from tc0lab.probe.cores import SHIFT_SHARE
     first, second = _model(layers=2, d=8).cores()
     response = _impulse_response(first)
     shifts = int(8 * SHIFT_SHARE)

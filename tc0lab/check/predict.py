@@ -13,9 +13,10 @@ A(x) - I, or that rank is full (it then grows with the state size, as for IDS4).
 I - beta k k^T has rank 1 at every width: transpositions only. A diagonal layer that
 reaches eigenvalue -1 solves parity (Z2) in one layer (Grazzi et al. 2025).
 
-`lstm` and `gru` have no spec in the zoo; their verdict is cited, not checked: a GRU with
-saturated gates (z = r = 1) is the tanh RNN-SSM whose witness tc0lab does verify, and
-saturated LSTMs/GRUs simulate finite automata (Merrill 2019).
+The probe's models and the zoo architecture whose verdict each one takes are read from the
+probe's recipe table (`tc0lab.probe.recipes.MODELS`, torch-free), so every probe model has a
+prediction. `lstm` and `gru` have no spec in the zoo; their verdict is cited, not checked: a GRU with saturated gates (z = r = 1) is the tanh RNN-SSM whose witness
+tc0lab does verify, and saturated LSTMs/GRUs simulate finite automata (Merrill 2019).
 
 Each prediction also names a growth class of the minimum depth against n, in the vocabulary
 of the compiler's circuit-depth classifier (`tc0lab.circuit.measure.classify_growth`), so one
@@ -37,10 +38,11 @@ import numpy as np
 from tc0lab.check import citations
 from tc0lab.check.verdict import check_cached
 from tc0lab.groups import classify_word_problem, parse_group
+from tc0lab.probe.recipes import MODEL_NAMES, MODELS
 from tc0lab.spec.zoo import ARCHS
 
-PROBE_MODELS = ("transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", "rnn", "lstm", "gru")
-CITED_MODELS = {"lstm", "gru"}
+PROBE_MODELS = MODEL_NAMES
+CITED_MODELS = {name for name, recipe in MODELS.items() if not recipe.checker_arch}
 
 DEPTH_GROWS, ONE_LAYER, NONE = "depth grows with n", "1 layer suffices", "no prediction"
 PREDICTED_GROWTH = {ONE_LAYER: "constant", DEPTH_GROWS: "logarithmic", NONE: "—"}
@@ -53,10 +55,11 @@ def _cited_verdict(model: str) -> dict:
 
 
 def model_verdict(model: str) -> dict:
-    """The checker's verdict dictionary for a probe model name."""
+    """The checker's verdict dictionary for a probe model name (or a zoo architecture)."""
     key = model.lower()
     if key in CITED_MODELS:
         return _cited_verdict(key)
+    key = MODELS[key].checker_arch if key in MODELS else key
     if key not in ARCHS:
         raise ValueError(f"unknown model {model!r}; known: {', '.join(sorted(set(ARCHS) | CITED_MODELS))}")
     return check_cached(key)
@@ -120,6 +123,7 @@ def _decide(verdict: dict, group, kind: str) -> tuple[str, str]:
     return NONE, "the checker's verdict is open"
 
 
-def prediction_table(models=PROBE_MODELS, groups=("S5", "A5", "A4xZ5", "Z60")) -> list[dict]:
+def prediction_table(models: tuple[str, ...] = PROBE_MODELS,
+                     groups: tuple[str, ...] = ("S5", "A5", "A4xZ5", "Z60")) -> list[dict]:
     """predict() for every (model, group) pair, models outermost."""
     return [predict(model, group) for model in models for group in groups]

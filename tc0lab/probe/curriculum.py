@@ -1,14 +1,10 @@
-"""The length curriculum: one run per (task, model, depth, seed) climbing sweep.lengths.
+"""The length curriculum's search: which runs of one (task, model) climb sweep.lengths, and the
+cells they decide (`train.curriculum = true`, the quick preset's protocol). torch-free.
 
-Protocol (`train.curriculum = true`, the quick preset's): a run trains its model at the
-shortest length until validation reaches the early-stop accuracy or the per-length budget
-(train.max_steps / train.max_seconds, the same for every model) ends, is tested there, and, if
-its test full-sequence accuracy reached the target, continues WITH THE SAME WEIGHTS (a warm
-start, fresh optimiser) at the next length. It stops at the first length it does not reach;
-the record keeps every length it trained at ("stages"), each with its accuracies,
-extrapolation accuracy and learning curve, and `reached_length`, the largest length reached.
-Like the paper's upward search, this assumes a depth that cannot reach n cannot reach a longer
-length either.
+A curriculum run is one (task, model, depth, seed) trained up every length with warm starts
+(`RunSpec.lengths`; the training is `run_one` in run.py). It stops at the first length it does
+not reach, and its record says `reached_length`, the largest length reached. Like the paper's
+upward search, this assumes a depth that cannot reach n cannot reach a longer length either.
 
 Depths and seeds (`CurriculumSearch`): depth 1 seed 0 runs first. The next depth starts once
 seed 0 of the depth below stopped short of the longest length. A run that stops short is
@@ -17,77 +13,17 @@ does) when its failure decides growth: at the smallest depth that reached the sh
 (or may still), i.e. no shallower depth reached it. Deeper failures only say whether the min
 depth at a longer n is L + 1 or more, and are not retried. No depth runs once a shallower one
 reached the longest length. The cell of (model, n) is the smallest depth whose seeds reached
-n; "not reached" when no depth up to max_layers did. Each stage is also exposed as a record of its own (`stage_records`) so the
-report reads curriculum and independent runs alike.
+n; "not reached" when no depth up to max_layers did. Each stage is also exposed as a record of
+its own (`runs.stage_records`) so the report reads curriculum and independent runs alike.
 """
 from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-import torch
-
-from tc0lab.probe import train as training
 from tc0lab.probe.config import ProbeConfig
-from tc0lab.probe.results import DIVERGED, NOT_REACHED, REACHED
-
-STAGE_SEPARATOR = "@n="
-
-
-def run_curriculum(spec: Any, config: ProbeConfig, device: torch.device,
-                   deadline: float | None = None,
-                   on_step: Callable[[int, float], None] | None = None) -> dict[str, Any]:
-    """Train one curriculum run (spec.lengths ascending) and return its record."""
-    from tc0lab.probe.sweep import build_run_model, finish_record, result_fields, task_pair
-    train_settings, _ = config.settings_for(spec.model)
-    stages, model, result, task = [], None, None, None
-    for length in spec.lengths:
-        task, long_task = task_pair(spec.task, length, config)
-        if model is None:
-            longest = max(spec.lengths) * max(config.task.extrapolation_factor, 1)
-            model = build_run_model(spec, config, task.vocab_size, task.n_classes, longest)
-        result = training.train(model, task, train_settings, seed=spec.seed, device=device,
-                                deadline=deadline, extrapolation_task=long_task,
-                                on_step=on_step)
-        stages.append({"length": length, **result_fields(result), "disjoint_eval": task.disjoint})
-        if result.status != REACHED:
-            break
-    record = finish_record(spec, config, result, model, device, task.disjoint)
-    reached = [stage["length"] for stage in stages if stage["status"] == REACHED]
-    record.update(stages=stages, lengths=list(spec.lengths),
-                  steps=sum(stage["steps"] for stage in stages),
-                  seconds=round(sum(stage["seconds"] for stage in stages), 3),
-                  reached_length=max(reached, default=0),
-                  status=_curriculum_status(stages, len(spec.lengths)))
-    return record
-
-
-def _curriculum_status(stages: list[dict[str, Any]], lengths: int) -> str:
-    last = stages[-1]["status"]
-    if last in (training.CUT, DIVERGED):
-        return last
-    return REACHED if len(stages) == lengths and last == REACHED else NOT_REACHED
-
-
-def stage_key(run_key: str, length: int) -> str:
-    return f"{run_key}{STAGE_SEPARATOR}{length}"
-
-
-def stage_records(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """One record per stage of a curriculum record, shaped like an independent run's."""
-    shared = {key: record[key] for key in ("task", "model", "layers", "seed", "params",
-                                           "experiment_hash")}
-    return [{**shared, **stage, "run_key": stage_key(record["run_key"], stage["length"]),
-             "curriculum_run": record["run_key"]} for stage in record.get("stages", [])]
-
-
-def expanded_records(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The store's records plus one record per curriculum stage (keyed by stage_key)."""
-    expanded = dict(records)
-    for record in records.values():
-        expanded.update((stage["run_key"], stage) for stage in stage_records(record))
-    return expanded
+from tc0lab.probe.runs import DIVERGED, NOT_REACHED, NOT_RUN, REACHED, Cell, RunSpec, stage_records
 
 
 @dataclass
@@ -101,8 +37,7 @@ class CurriculumSearch:
     experiment_hash: str
     records: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
-    def candidates(self) -> list[Any]:
-        from tc0lab.probe.sweep import RunSpec
+    def candidates(self) -> list[RunSpec]:
         return [RunSpec(self.task, self.model, self.lengths[-1], layers, seed,
                         self.experiment_hash, self.lengths)
                 for layers in range(1, self.config.sweep.max_layers + 1)
@@ -127,7 +62,7 @@ class CurriculumSearch:
         return any((self.reached_length(depth) or 0) >= self.lengths[0]
                    for depth in range(1, layers))
 
-    def needs(self, spec: Any) -> bool:
+    def needs(self, spec: RunSpec) -> bool:
         """False once the run cannot change a cell (see the module docstring)."""
         if self.config.sweep.all_depths:
             return True
@@ -141,7 +76,7 @@ class CurriculumSearch:
                        for (depth, seed), record in self.records.items()
                        if depth == spec.layers and seed < spec.seed)
 
-    def ready(self, spec: Any) -> bool:
+    def ready(self, spec: RunSpec) -> bool:
         """Whether the run this one depends on finished: the previous seed (rule "best") and
         seed 0 of the depth below. Every run is ready with all_depths."""
         if self.config.sweep.all_depths:
@@ -151,9 +86,8 @@ class CurriculumSearch:
         depth_below = spec.layers == 1 or (spec.layers - 1, 0) in self.records
         return previous_seed and depth_below
 
-    def cell(self, length: int) -> Any:
+    def cell(self, length: int) -> Cell:
         """The cell of one length, from the runs finished so far."""
-        from tc0lab.probe.sweep import NOT_RUN, Cell
         cell = Cell(self.task, self.model, length, status=NOT_REACHED)
         for layers in range(1, self.config.sweep.max_layers + 1):
             reached = self.reached_length(layers)

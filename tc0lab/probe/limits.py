@@ -9,12 +9,12 @@ The estimate is constructed, not measured, and deliberately rough (within a smal
 
 - activations: sequences x positions x layers x floats per position and layer, with
   `max(batch_size, EVAL_CHUNK)` sequences (training batches; evaluation chunks) at the longest
-  length tested (n, or n x task.extrapolation_factor); floats per position and layer by mixer:
-  transformer 20 d (q, k, v, MLP, norms, saved for the backward pass), mamba and s4d 6 d N (the
-  (d, N) decays, inputs and states), ids4 and deltanet 4 N^2 + 4 N d (one N x N transition per
-  position), recurrent 12 d;
+  length tested (n, or n x task.extrapolation_factor); floats per position and layer by the
+  recipe's `activations` (recipes.py): attention (transformer) 20 d (q, k, v, MLP, norms, saved for the backward pass), diagonal (mamba, s4d) 6 d N (the
+  (d, N) decays, inputs and states), matrix (ids4, deltanet) 4 N^2 + 4 N d (one N x N transition per
+  position), recurrent (rnn, lstm, gru) 12 d;
 - parameters with AdamW's two moments and the gradient: 4 x 4 bytes per parameter, parameters
-  as in cost.py (`model.params` per layer, else 12 d^2);
+  as in gpu_hours.py (`model.params` per layer, else 12 d^2);
 - the data: 3 arrays (inputs, targets, mask) of words x length, 8 bytes each, for the two
   evaluation sets (2 x eval_size words) or, with task.strict_length, the fixed dataset.
 
@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import os
 from typing import Any
+
 from tc0lab.probe.config import ProbeConfig
-from tc0lab.probe.cost import run_parameters
+from tc0lab.probe.gpu_hours import run_parameters
+from tc0lab.probe.recipes import recipe
 
 EVAL_CHUNK = 512                 # sequences per evaluation chunk (train.evaluate)
 MEMORY_SHARE = 0.5               # refuse estimates above this share of physical memory
@@ -43,12 +45,12 @@ def machine_memory_bytes() -> int:
 
 def floats_per_position(model: str, d_model: int, d_state: int) -> tuple[int, str]:
     """(floats per position and layer, the formula in words) of a model's activations."""
-    d, n = d_model, d_state
-    if model == "transformer":
+    d, n, kind = d_model, d_state, recipe(model).activations
+    if kind == "attention":
         return 20 * d, "20 x d_model"
-    if model in ("mamba", "mamba-neg", "s4d", "ssm-fnn"):
+    if kind == "diagonal":
         return 6 * d * n, "6 x d_model x d_state (the decays, inputs and states)"
-    if model in ("ids4", "deltanet"):
+    if kind == "matrix":
         return 4 * n * n + 4 * n * d, "4 x d_state^2 + 4 x d_state x d_model (a matrix each)"
     return 12 * d, "12 x d_model"
 

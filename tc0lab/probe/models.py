@@ -32,8 +32,9 @@ transformer), so models differ only in the mixer:
                   pre-norm residual like the others. Half the channels of the first layer's
                   core start as a one-step shift (`shift_init`), the rest as S4D
 
-The cores (layers.py) compute exactly the zoo's equations; everything listed above is around
-them. What this does not do: no gated branch or expansion as in the full Mamba block (its short
+Each model is one recipe (recipes.py: `MODELS`): which mixer and core, what the first layer
+reads, where the FNNs go, positions; this module builds any recipe and compares no names. The
+cores (cores.py) compute exactly the zoo's equations; everything listed above is around them. What this does not do: no gated branch or expansion as in the full Mamba block (its short
 convolution is the conv_kernel option), no dropout, no weight tying.
 """
 from __future__ import annotations
@@ -45,12 +46,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from tc0lab.probe.layers import DeltaNetCore, IDS4Core, MambaCore, S4DCore
+from tc0lab.probe import cores
+from tc0lab.probe.recipes import MODEL_NAMES, ModelRecipe, recipe  # noqa: F401 (MODEL_NAMES: the names build_model knows)
 from tc0lab.probe.scan import SCAN_MODES
 
-MODEL_NAMES: tuple[str, ...] = (
-    "transformer", "mamba", "mamba-neg", "s4d", "ids4", "deltanet", "rnn", "lstm", "gru",
-    "ssm-fnn")
 POSITIONS = ("learned", "sinusoidal")
 NORMS = ("pre", "post")
 
@@ -76,7 +75,7 @@ class ModelConfig:
     conv_kernel: int = 0    # mamba: causal depthwise conv of this width before the SSM; 0: none
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
+        recipe(self.name)
         if not isinstance(self.fnn_width, int) or self.fnn_width < 0:
             raise ValueError(f"fnn_width must be an integer >= 0, got {self.fnn_width!r}")
         if not isinstance(self.conv_kernel, int) or self.conv_kernel < 0:
@@ -93,11 +92,6 @@ class ModelConfig:
             raise ValueError(f"scan must be one of {SCAN_MODES}, got {self.scan!r}")
         if not self.beta_max > 0:
             raise ValueError(f"beta_max must be > 0, got {self.beta_max!r}")
-
-
-def _check_name(name: str) -> None:
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; known models: {', '.join(MODEL_NAMES)}")
 
 
 # ----------------------------------------------------------------------------- mixers
@@ -151,66 +145,32 @@ class TorchRecurrent(nn.Module):
 
     def __init__(self, kind: str, d: int):
         super().__init__()
-        self.rnn = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](d, d, batch_first=True)
+        self.rnn = getattr(nn, kind)(d, d, batch_first=True)   # kind: RNN, LSTM or GRU
 
     def forward(self, x: Tensor) -> Tensor:
         return self.rnn(x)[0]
 
 
-def _mixer(config: ModelConfig, first_layer: bool) -> nn.Module:
-    d, n, scan = config.d_model, config.d_state, config.scan
-    name = config.name
-    if name == "transformer":
+def _mixer(config: ModelConfig, model: ModelRecipe, first_layer: bool) -> nn.Module:
+    d = config.d_model
+    if model.mixer == "attention":
         return CausalSelfAttention(d)
-    if name in ("rnn", "lstm", "gru"):
-        return TorchRecurrent(name, d)
-    if name == "ids4":
-        d_in = config.vocab_size if first_layer else d
-        core = IDS4Core(d_in, n, scan, one_hot_input=first_layer)
+    if model.mixer == "recurrent":
+        return TorchRecurrent(model.core, d)
+    reads_tokens = first_layer and model.first_layer == "one-hot"
+    d_in = config.vocab_size if reads_tokens else d
+    options = {**dict(model.core_options),
+               **{name: getattr(config, name) for name in model.config_options}}
+    if reads_tokens:
+        options["one_hot_input"] = True
+    core = getattr(cores, model.core)(d_in, config.d_state, scan=config.scan, **options)
+    if first_layer and model.first_layer_init:
+        core = getattr(cores, model.first_layer_init)(core)
+    if model.core_norm:
         return nn.Sequential(core, nn.RMSNorm(d_in), nn.Linear(d_in, d))
-    core = {
-        "mamba": lambda: MambaCore(d, n, negative=False, scan=scan),
-        "mamba-neg": lambda: MambaCore(d, n, negative=True, scan=scan),
-        "s4d": lambda: S4DCore(d, n, scan),
-        "ssm-fnn": lambda: (shift_init(S4DCore(d, n, scan)) if first_layer
-                            else S4DCore(d, n, scan)),
-        "deltanet": lambda: DeltaNetCore(d, n, config.beta_max, scan),
-    }[name]()
-    if config.conv_kernel and name in ("mamba", "mamba-neg"):
+    if model.conv and config.conv_kernel:
         return ConvMixer(core, d, config.conv_kernel)
     return nn.Sequential(core, nn.Linear(d, d))
-
-
-# The first ssm-fnn layer's shift channels at initialisation (see shift_init).
-SHIFT_SHARE = 0.5              # share of the channels that start as a one-step shift
-SHIFT_DECAY = math.exp(-5.0)   # lag-1 response 1, lag-2 response 0.007
-
-
-def shift_init(core: S4DCore) -> S4DCore:
-    """Re-initialise the FIRST ssm-fnn layer's S4D core so that half of its channels start as an
-    (approximate) one-step shift; the other channels, and every later layer, keep the S4D init.
-
-    Why: recall with LTI SSMs needs a token to meet its predecessor (the constructive check
-    `tc0lab prove ssm-fnn-recall` starts with a delay SSM, then a running sum; H3, Fu et al.
-    ICLR 2023, adds a shift SSM before its diagonal SSM for the same reason). The S4D init
-    (dt in [1e-3, 1e-1], decays in [0.45, 1)) has no such kernel: its fastest decay responds
-    0.45x as much at lag 2 as at lag 1 and its lag-1 response is of order dt <= 0.1. Its slow decays
-    are the long memory the later layers need, so they keep it. Measured (probes/README.md):
-    with the S4D init a 2-layer ssm-fnn stayed at chance on recall for 7,641 steps; with shift
-    channels in layer 1 it left the plateau within 90 s (shift channels in every layer did not).
-    The equations are the zoo's S4D (kernel C dt B decay^k, plus D at lag 0); only the starting
-    values differ. A shift channel uses state 0 with dt = 1, decay e^-5, C = 1/decay and
-    D = -C (lag-0 response 0, lag-1 response 1); its other states start with C = 0 (silent,
-    trainable)."""
-    d = core.D.shape[0]
-    shift = slice(0, max(1, int(d * SHIFT_SHARE)))
-    with torch.no_grad():
-        core.log_dt[shift] = 0.0                                 # dt = 1
-        core.A_log[shift] = math.log(-math.log(SHIFT_DECAY))
-        core.B[shift] = 1.0
-        core.C[shift] = 0.0
-        core.C[shift, 0], core.D[shift] = 1 / SHIFT_DECAY, -1 / SHIFT_DECAY
-    return core
 
 
 # ----------------------------------------------------------------------------- the model
@@ -219,23 +179,25 @@ def shift_init(core: S4DCore) -> S4DCore:
 class Block(nn.Module):
     def __init__(self, config: ModelConfig, first_layer: bool):
         super().__init__()
-        d = config.d_model
-        # the first ids4 layer reads the one-hot tokens instead of the normalised stream
-        self.reads_tokens = first_layer and config.name == "ids4"
+        d, model = config.d_model, recipe(config.name)
+        # a first layer of recipe first_layer "one-hot" reads the tokens, not the stream
+        self.reads_tokens = first_layer and model.first_layer == "one-hot"
+        self.vocab_size = config.vocab_size
         self.post_norm = config.norm == "post"
         self.mixer_norm = None if self.reads_tokens else nn.LayerNorm(d)
-        self.mixer = _mixer(config, first_layer)
+        self.mixer = _mixer(config, model, first_layer)
         self.mlp_norm = nn.LayerNorm(d)
-        self.mlp = _fnn(config)
-        # ssm-fnn: a token-wise FNN also before the SSM (Nishikawa & Suzuki's f = FNN o SSM o FNN)
-        self.pre_mlp = _fnn(config) if config.name == "ssm-fnn" else None
+        self.mlp = _fnn(config, model)
+        # fnns "around": a token-wise FNN also before the mixer (Nishikawa & Suzuki's
+        # f = FNN o SSM o FNN)
+        self.pre_mlp = _fnn(config, model) if model.fnns == "around" else None
         self.pre_norm = nn.LayerNorm(d) if self.pre_mlp is not None else None
 
     def forward(self, x: Tensor, tokens: Tensor) -> Tensor:
         if self.pre_mlp is not None:
             x = x + self.pre_mlp(self.pre_norm(x))
         if self.reads_tokens:
-            mixer_input = F.one_hot(tokens, self.mixer[0].D.shape[0]).to(x.dtype)  # (B, T, V)
+            mixer_input = F.one_hot(tokens, self.vocab_size).to(x.dtype)  # (B, T, V)
         elif self.post_norm:
             return self._post_norm_forward(x)
         else:
@@ -249,11 +211,11 @@ class Block(nn.Module):
         return self.mlp_norm(x + self.mlp(x))
 
 
-def _fnn(config: ModelConfig) -> nn.Sequential:
-    """Token-wise d -> width (GELU) x depth -> d; d -> mlp_ratio d -> d unless ssm-fnn sets
-    otherwise."""
+def _fnn(config: ModelConfig, model: ModelRecipe) -> nn.Sequential:
+    """Token-wise d -> width (GELU) x depth -> d: d -> mlp_ratio d -> d, or, for fnns
+    "around", fnn_depth hidden layers of width fnn_width (0: 2d)."""
     d = config.d_model
-    depth, width = (config.fnn_depth, config.fnn_width or 2 * d) if config.name == "ssm-fnn" \
+    depth, width = (config.fnn_depth, config.fnn_width or 2 * d) if model.fnns == "around" \
         else (1, config.mlp_ratio * d)
     layers: list[nn.Module] = []
     for i in range(depth):
@@ -314,7 +276,7 @@ class SinusoidalPositions(nn.Module):
 
 
 def _positions(config: ModelConfig) -> nn.Module | None:
-    if config.name != "transformer":
+    if not recipe(config.name).positions:
         return None  # recurrent mixers know the order of the tokens without positions
     kind = LearnedPositions if config.positions == "learned" else SinusoidalPositions
     return kind(config.max_len, config.d_model)
@@ -324,8 +286,8 @@ def _positions(config: ModelConfig) -> nn.Module | None:
 
 
 def build_model(config: ModelConfig) -> nn.Module:
-    """The model named by config.name (see MODEL_NAMES)."""
-    _check_name(config.name)
+    """The model named by config.name (see recipes.MODELS)."""
+    recipe(config.name)
     return SequenceTagger(config)
 
 
@@ -353,13 +315,3 @@ def width_for_params(name: str, layers: int, target_params: int, vocab_size: int
         middle = (low + high) // 2
         low, high = (middle, high) if count(middle) < target_params else (low, middle)
     return min((low, high), key=lambda d: abs(count(d) - target_params))
-
-
-_LEARNING_RATES = {"transformer": 1e-3, "ids4": 3e-3}
-
-
-def recommended_hyperparameters(name: str) -> dict:
-    """Starting points for AdamW. ids4 (3e-3) and transformer (1e-3) are from the feasibility
-    runs on this kind of 2-core machine; the rest use 1e-3, not tuned per model."""
-    _check_name(name)
-    return {"lr": _LEARNING_RATES.get(name, 1e-3), "weight_decay": 0.01, "betas": (0.9, 0.98)}

@@ -29,23 +29,12 @@ SCHEMA_VERSION = 1
 RESULTS_FILE = "results.jsonl"
 CONFIG_FILE = "config.json"
 
-# the status of a stored run (defined here, torch-free, so reports can read results anywhere)
-REACHED = "reached"
-NOT_REACHED = "not reached within budget"
-DIVERGED = "diverged"
-
-
 class ResultsError(ValueError):
     """An output directory that cannot be used: other config, other schema, unwritable."""
 
 
 def _warn_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a whole file atomically (tc0lab.atomic_file: unique temporary name, fsync, rename)."""
-    atomic_file.write_text(path, text)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -81,8 +70,8 @@ class ResultsStore:
         self.records: dict[str, dict[str, Any]] = self._load()
         current = {"experiment_hash": self.experiment_hash, "schema_version": SCHEMA_VERSION,
                    **config.to_dict()}
-        atomic_write_text(self.out_dir / CONFIG_FILE,
-                          json.dumps(current, indent=2, sort_keys=True) + "\n")
+        atomic_file.write_text(self.out_dir / CONFIG_FILE,
+                               json.dumps(current, indent=2, sort_keys=True) + "\n")
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.records.get(key)

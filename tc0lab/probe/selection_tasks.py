@@ -1,6 +1,6 @@
 """Token-selection and formal-language probe tasks: copy, recall, parity, flip-flop (numpy only).
 
-Each task tags tokens like the word problems (see tasks.py): a `Batch` of inputs, targets and a
+Each task tags tokens like the word problems (word_problems.py): a `Batch` of inputs, targets and a
 mask of graded positions, with fixed validation and test sets. What is new here is that every
 example has its own length L, drawn uniformly from the valid lengths in [min_length, n] (copy:
 odd, flip-flop: even, otherwise any); the rest of the
@@ -29,6 +29,9 @@ on the command line, e.g. `recall:pairs=4:vocab=16`):
 Evaluation sets are drawn from a seed fixed by the task (not the run), without a guarantee of
 disjointness from training (`disjoint = False`): the spaces are huge, so collisions are rare
 but possible, and we say so instead of claiming otherwise.
+
+A new selection task is a subclass of `SelectionTask` (its `kind`, `allowed_options` and
+`_examples`) listed in `SELECTION_TASKS`; the task registry (tasks.py) names every kind.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tc0lab.probe.tasks import EVAL_SEED_OFFSET, TASK_FACTORIES, Batch
+from tc0lab.probe.batches import EVAL_SEED_OFFSET, Batch
 
 EXTRAPOLATION_BINS = 4
 FLIPFLOP_PROBABILITIES = (0.1, 0.8, 0.1)     # write, ignore, read (Liu et al. 2023)
@@ -57,23 +60,18 @@ class TaskOptions:
                         if value is not None)
 
 
-_ALLOWED_OPTIONS = {"copy": {"vocab", "min", "test"},
-                    "recall": {"vocab", "pairs", "min", "test"},
-                    "parity": {"grade", "min", "test"},
-                    "flipflop": {"vocab", "min", "test"}}
-
-
 def parse_task_name(name: str) -> tuple[str, TaskOptions]:
     """'recall:pairs=4:vocab=16' -> ('recall', TaskOptions(vocab=16, pairs=4))."""
     base, _, rest = name.strip().lower().partition(":")
-    if base not in _ALLOWED_OPTIONS:
-        raise ValueError(f"unknown selection task {base!r} (known: {', '.join(_ALLOWED_OPTIONS)})")
+    if base not in SELECTION_TASKS:
+        raise ValueError(f"unknown selection task {base!r} (known: {', '.join(SELECTION_TASKS)})")
+    allowed = SELECTION_TASKS[base].allowed_options
     values: dict[str, int | str] = {}
     for part in filter(None, (p.strip() for p in rest.split(":"))):
         key, separator, text = part.partition("=")
-        if not separator or key not in _ALLOWED_OPTIONS[base]:
+        if not separator or key not in allowed:
             raise ValueError(f"bad option {part!r} for task {base!r}; options are "
-                             f"{', '.join(sorted(_ALLOWED_OPTIONS[base]))} as key=value")
+                             f"{', '.join(sorted(allowed))} as key=value")
         values[key] = text if key == "grade" else _positive_int(key, text)
     if values.get("grade", "all") not in ("all", "end"):
         raise ValueError(f"parity grade must be 'all' or 'end', got {values['grade']!r}")
@@ -100,6 +98,7 @@ class SelectionTask:
     """A selection task at training length n; subclasses define the examples."""
 
     kind = ""
+    allowed_options: frozenset[str] = frozenset({"vocab", "min", "test"})   # of TaskOptions
     default_vocab = 2
     smallest_length = 1
     length_step, length_parity = 1, 0      # valid lengths L: L % step == parity % step
@@ -201,6 +200,7 @@ class RecallTask(SelectionTask):
     """k_1 v_1 .. k_K v_K then queries (keys); a query is tagged with its key's value."""
 
     kind, default_vocab = "recall", 16
+    allowed_options = frozenset({"vocab", "pairs", "min", "test"})
 
     def __init__(self, options: TaskOptions, *args, **kwargs) -> None:
         self.pairs = options.pairs or 4
@@ -241,6 +241,7 @@ class ParityTask(SelectionTask):
     """Bits tagged with the parity of the prefix (every position, or only the last)."""
 
     kind, default_vocab, smallest_length = "parity", 2, 1
+    allowed_options = frozenset({"grade", "min", "test"})
 
     def _validate(self) -> None:
         if self.options.vocab is not None:
@@ -284,7 +285,8 @@ class FlipFlopTask(SelectionTask):
         return (inputs[:, :self.length], targets[:, :self.length], mask[:, :self.length])
 
 
-_TASK_CLASSES = {cls.kind: cls for cls in (CopyTask, RecallTask, ParityTask, FlipFlopTask)}
+SELECTION_TASKS: dict[str, type[SelectionTask]] = {
+    cls.kind: cls for cls in (CopyTask, RecallTask, ParityTask, FlipFlopTask)}
 
 
 def make_selection_task(name: str, length: int, eval_size: int = 512,
@@ -294,8 +296,4 @@ def make_selection_task(name: str, length: int, eval_size: int = 512,
     if options.test is not None and options.test <= length:
         raise ValueError(f"{base}: test length {options.test} is shorter than or equal to the "
                          f"training length {length}; extrapolation needs a longer one")
-    return _TASK_CLASSES[base](options, length, eval_size, seed)
-
-
-for _kind in _TASK_CLASSES:
-    TASK_FACTORIES[_kind] = make_selection_task
+    return SELECTION_TASKS[base](options, length, eval_size, seed)

@@ -31,10 +31,8 @@ import torch
 from torch import nn
 
 from tc0lab.probe.config import TrainSettings
-from tc0lab.probe.results import DIVERGED, NOT_REACHED, REACHED
-from tc0lab.probe.tasks import Batch, Task
-
-CUT = "cut by sweep time budget"      # never stored: the run did not get its full budget
+from tc0lab.probe.batches import Batch, Task
+from tc0lab.probe.runs import CUT, DIVERGED, NOT_REACHED, REACHED
 PLATEAU_ACCURACY_GAIN = 0.01          # a validation gain this large is progress, not plateau
 
 

@@ -1,4 +1,4 @@
-"""A constructed (not measured) GPU-time estimate of probe runs, for planning Slurm sweeps.
+"""GPU-hours of probe runs: a constructed (not measured) estimate, for planning Slurm sweeps.
 
 Per run: training FLOPs ~ 6 * parameters * tokens (forward + backward, the usual dense-model
 rule), with tokens = steps * batch_size * length and steps the whole budget: max_steps, or,
@@ -15,24 +15,24 @@ and scale. torch-free.
 """
 from __future__ import annotations
 
-from typing import Any
-
 from tc0lab.probe.config import ProbeConfig
+from tc0lab.probe.runs import RunSpec
 
-PAPER_TRAIN_SHARE = 0.8                # tasks.StrictSplit.train_share (kept torch- and numpy-free)
+PAPER_TRAIN_SHARE = 0.8                # word_problems.StrictSplit.train_share (kept torch- and numpy-free)
 
 ASSUMED_GPU_FLOPS = 1e13               # 10 TFLOP/s sustained (small models, fp32/tf32)
 ASSUMED_STEP_LAYER_SECONDS = 0.005     # fixed cost per optimiser step and layer
 
 
 def run_parameters(model: str, layers: int, config: ProbeConfig) -> int:
+    """The parameter count of one run, as the estimates assume it (see the module docstring)."""
     _, settings = config.settings_for(model)
     per_layer = (settings.params if settings.params > 0
                  else (4 + 2 * settings.mlp_ratio) * settings.d_model ** 2)
     return per_layer * layers
 
 
-def run_steps(spec: Any, config: ProbeConfig) -> int:
+def run_steps(spec: RunSpec, config: ProbeConfig) -> int:
     """The step budget of one run: max_steps, or max_epochs over the paper's fixed dataset."""
     train, task = config.settings_for(spec.model)[0], config.task
     if train.max_epochs <= 0 or not task.strict_length:
@@ -46,7 +46,7 @@ def run_steps(spec: Any, config: ProbeConfig) -> int:
     return min(train.max_steps, train.max_epochs * per_epoch)
 
 
-def run_gpu_hours(spec: Any, config: ProbeConfig) -> float:
+def run_gpu_hours(spec: RunSpec, config: ProbeConfig) -> float:
     """Upper-bound GPU-hours of one run (its whole step budget, no early stop)."""
     train, _ = config.settings_for(spec.model)
     steps = run_steps(spec, config)
