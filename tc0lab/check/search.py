@@ -44,6 +44,7 @@ MAX_SEARCH_STATE = 64  # larger states: the search is refused (say so, and check
 WORD_LENGTHS = (1, 2, 3)  # tokens per generator tried, in order (longer only when shorter ones fail)
 WORD_RESTARTS = 2  # random starts per target set for words of several tokens
 WORD_ITERATIONS = 100  # solver iterations per pass for them (their expanded products are costly)
+EARLY_RESTARTS, FAR_RESIDUAL = 2, 0.5  # after this many starts that all end this far off, a target set is dropped
 START_SCALES = (0.3, 1.0)  # solver starts alternate: small parameters keep gates out of saturation
 
 
@@ -248,6 +249,11 @@ def _solve_targets(rec, block, seed, restarts, equations, token_words, starts, t
     """Solve one target set from a few random starts; the candidate or None (logged)."""
     best, index = float("inf"), np.array(block)
     for restart in range(restarts):
+        if restart >= EARLY_RESTARTS and best > FAR_RESIDUAL:
+            log.add(f"{label}: no exact solution from {restart} random starts (best residual {best:.2g}); the other "
+                    f"{restarts - restart} not tried: every start so far ended far from the targets (residual > "
+                    f"{FAR_RESIDUAL:g})")
+            return None
         start = random_values(rec, np.random.default_rng(seed + 1000 * (restart + 1)), START_SCALES[restart % 2])
         single = len(token_words[0]) == 1  # words: differences only (their products are costly to differentiate)
         solution = solve_parameters(equations, sorted(rec.parameters(), key=by_name), start,

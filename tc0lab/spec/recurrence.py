@@ -23,6 +23,7 @@ weights from numpy or torch bind by name.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Mapping, Union
@@ -200,6 +201,13 @@ class Recurrence(_Mixer):
         Every (x_t, x_{t-1}) pair occurs in some input sequence, so the widened layer's transitions
         are exactly this layer's; run it on `widen_sequence(x)`.
         """
+        return _widened(self)
+
+    def stationary(self) -> "Recurrence":
+        """The layer on constant sequences: x_{t-1} := x_t (what a repeated token sees from its second step)."""
+        return _stationary(self)
+
+    def _widened(self) -> "Recurrence":
         if not self.previous_inputs:
             return self
         S, d = self.state_size, self.d_in
@@ -207,8 +215,7 @@ class Recurrence(_Mixer):
         return Recurrence(self.name, self.token_symbols(), self.A, self.B.row_join(B_previous), self.C,
                           self.D.row_join(sympy.zeros(self.d_out, d)), self.param_arrays, self.nonlinearity, self.h0)
 
-    def stationary(self) -> "Recurrence":
-        """The layer on constant sequences: x_{t-1} := x_t (what a repeated token sees from its second step)."""
+    def _stationary(self) -> "Recurrence":
         if not self.previous_inputs:
             return self
         same = dict(zip(self.previous_inputs, self.inputs))
@@ -290,6 +297,16 @@ class Recurrence(_Mixer):
         if self.h0 is not None and self.h0.free_symbols & set(previous):
             problems.append("h0 must not depend on the previous-token symbols")
         return problems
+
+
+@functools.lru_cache(maxsize=64)
+def _widened(rec: Recurrence) -> Recurrence:  # made once per layer (validating a layer costs seconds)
+    return rec._widened()
+
+
+@functools.lru_cache(maxsize=64)
+def _stationary(rec: Recurrence) -> Recurrence:
+    return rec._stationary()
 
 
 def widen_sequence(x: np.ndarray) -> np.ndarray:
