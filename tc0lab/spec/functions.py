@@ -115,6 +115,9 @@ class rsqrt(sympy.Function):
     def _eval_is_positive(self):
         return True if self.args[0].is_positive else None
 
+    def _eval_is_extended_real(self):  # of a non-negative number: positive, or +oo at 0
+        return True if self.args[0].is_nonnegative else None
+
     def fdiff(self, argindex=1):
         return -rsqrt(self.args[0]) ** 3 / 2
 
