@@ -146,7 +146,7 @@ ENTRIES: dict[str, Entry] = {
     "mingru": Entry("diag(1 − z_t), update gate z_t = σ(·) ∈ (0, 1)",
                     (Claim("minGRU drops the hidden-state dependence of the gates: a diagonal linear recurrence, "
                            "in TC0", _diagonal_tc0(cite.MINGRU), "TC0"),)),
-    "retnet": Entry("γ·I, one fixed decay γ ∈ (0, 1) per head",
+    "retnet": Entry("γ·e^{iθ}: one fixed decay γ ∈ (0, 1) per head, with the xPos rotation folded in (fixed)",
                     (Claim("retention is a fixed-decay linear recurrence: in TC0", f"{cite.RETNET}; class by "
                            f"{cite.FIXED}", "TC0"),)),
     "lru": Entry("a fixed complex diagonal diag(λ), |λ| < 1",

@@ -35,7 +35,8 @@ from tc0lab.formulas.symbols import FormulaUnsupported
 NEG = float("-inf")
 # how each construction's depth grows with n: constant ('mix'), per composition ('tree'), per step ('chain')
 DEPTH_KIND = {"lti-kernel": "mix", "diagonal-decay": "mix", "softmax-attention": "mix", "triangular": "mix",
-              "diagonalised": "mix", "memoryless": "mix", "scan-tree": "tree", "sequential-chain": "chain"}
+              "diagonalised": "mix", "memoryless": "mix", "scan-tree": "tree", "sequential-chain": "chain",
+              "state-chain": "chain"}
 
 
 def stacked_tree_units(kinds: tuple[str, ...], n: int) -> int:
@@ -162,6 +163,9 @@ def unit_depths(blocks, constructions: list[str]) -> tuple[dict, dict]:
     arithmetic = {"tree": 2, "chain": 0}
     threshold = {"tree": weight["mul"] + weight["add"], "chain": 0}
     for block, construction in zip(blocks, constructions):
+        if construction == "state-chain":
+            step = measured_step_depth(block)
+            arithmetic["chain"], threshold["chain"] = max(arithmetic["chain"], step[0]), max(threshold["chain"], step[1])
         if construction != "sequential-chain":
             continue
         recurrent = any(e != 0 for e in block.mixer.A)
@@ -169,6 +173,28 @@ def unit_depths(blocks, constructions: list[str]) -> tuple[dict, dict]:
         arithmetic["chain"] = max(arithmetic["chain"], recurrent + 1 + squash)
         threshold["chain"] = max(threshold["chain"], recurrent * weight["mul"] + weight["add"] + squash * weight["lookup"])
     return arithmetic, threshold
+
+
+STEP_LENGTHS = (8, 9, 10)  # a state update's chain is measured at these lengths
+
+
+def measured_step_depth(block) -> tuple[int, int]:
+    """(arithmetic, threshold) depth one step of a general state update adds, measured: the layer is
+    built at consecutive lengths and must grow by the same amount each time (a StateRecurrence's
+    update is arbitrary expressions, so no rule counts it; the formulas are then checked against
+    the built circuits like every other)."""
+    import numpy as np
+
+    from tc0lab.compiler.compiling import compile_circuit
+    from tc0lab.spec import zoo
+    from tc0lab.spec.recurrence import Stack
+    stack = Stack((block,), (zoo.random_values(block, np.random.default_rng(0)),))
+    measured = [compile_circuit(stack, length).measure() for length in STEP_LENGTHS]
+    steps = {(b.depth_arithmetic - a.depth_arithmetic, b.depth_threshold - a.depth_threshold)
+             for a, b in zip(measured, measured[1:])}
+    if len(steps) != 1:
+        raise FormulaUnsupported(f"the state update's depth does not grow by one amount per step at n = {STEP_LENGTHS}")
+    return steps.pop()
 
 
 def uniform_units(block, construction: str) -> tuple[int, int]:

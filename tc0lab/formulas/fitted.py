@@ -21,7 +21,8 @@ built at small n instead, with the degree their construction bounds:
           layers: one fixed-depth gadget per output, as for diagonal decays). Back-substitution's
           depth keeps growing with n until n covers its dependency chain; no bound on that
           length is derived, so its depth is left underived (`at` gives None) while its sizes
-          are exact.
+          are exact. A `state-chain` (a StateRecurrence unrolled) repeats one step's gates on top of
+          the previous state: its depth is a + b n, fitted on n = 2, 3 and checked on the others.
 """
 from __future__ import annotations
 
@@ -40,6 +41,9 @@ from tc0lab.spec.recurrence import Stack
 DEGREE = 4  # the largest degree in n of the series (sum of squared fan-ins); see the module docstring
 FIT = tuple(range(2, 2 + DEGREE + 1))
 CHECK = (FIT[-1] + 1, FIT[-1] + 3)
+# a state update unrolled step by step: every step adds the same gates on top of the last state, so
+# sizes are polynomials in n as above and the depth is a + b n (fitted on two lengths, checked on the rest)
+STEP_BY_STEP = frozenset({"state-chain"})
 
 
 def _series(graph) -> dict[str, int]:
@@ -74,6 +78,15 @@ def _depth(name: str, measured: dict[int, Counter]) -> sympy.Expr:
     return sympy.Integer(value) if first == value else sympy.Piecewise((first, sympy.Eq(n, 1)), (value, True))
 
 
+def _chain_depth(name: str, measured: dict[int, Counter]) -> sympy.Expr:
+    """Piecewise(value at n = 1; a + b n through n in FIT), checked at n in CHECK, or nan when not linear."""
+    line = sympy.expand(sympy.interpolate([(length, measured[length][name]) for length in FIT[:2]], n))
+    if any(line.subs(n, length) != measured[length][name] for length in (*FIT, *CHECK)):
+        return sympy.nan
+    first = measured[1][name]
+    return line if line.subs(n, 1) == first else sympy.Piecewise((first, sympy.Eq(n, 1)), (line, True))
+
+
 def _size_coefficients(op: str) -> list[sympy.Expr]:
     """[c0(p), c1(p), c2(p)] with the cost model's size(k, p) = c0 + c1 k + c2 k^2."""
     size = sympy.Poly(COST_MODEL[op].size, cost_k)
@@ -85,7 +98,8 @@ def _size_coefficients(op: str) -> list[sympy.Expr]:
 @functools.lru_cache(maxsize=64)
 def fitted_formulas(stack: Stack, constructions: tuple[str, ...]) -> StackFormulas:
     """Exact formulas in n and p for a stack of constant-depth constructions (see the module docstring)."""
-    if not set(constructions) <= CONSTANT_DEPTH_CONSTRUCTIONS:
+    chained = bool(set(constructions) & STEP_BY_STEP)
+    if not set(constructions) <= CONSTANT_DEPTH_CONSTRUCTIONS | STEP_BY_STEP:
         raise FormulaUnsupported(f"no size or depth formula is derived for {', '.join(sorted(set(constructions)))} "
                                  "together (a depth growing with n): build the circuit (compile_stack) and measure it")
     measured = {length: _series(compile_circuit(stack, length).graph) for length in (1, *FIT, *CHECK)}
@@ -96,9 +110,10 @@ def fitted_formulas(stack: Stack, constructions: tuple[str, ...]) -> StackFormul
     for op in gates:
         c0, c1, c2 = _size_coefficients(op)
         threshold += c0 * gates[op] + c1 * fitted[f"fan_in[{op}]"] + c2 * fitted[f"fan_in2[{op}]"]
-    depth = [_depth(name, measured) for name in ("depth_arithmetic", "depth_threshold")]
-    depth_note = (f"depth constant from n = 2 on, checked up to n = {CHECK[-1]}" if sympy.nan not in depth else
-                  "WARNING: the depth changes with n up to the largest n built; not derived (None)")
+    depth = [(_chain_depth if chained else _depth)(name, measured) for name in ("depth_arithmetic", "depth_threshold")]
+    shape = "linear in n" if chained else "constant"
+    depth_note = (f"depth {shape} from n = 2 on, checked up to n = {CHECK[-1]}" if sympy.nan not in depth else
+                  f"WARNING: the depth is not {shape} from n = 2 up to the largest n built; not derived (None)")
     provenance = (f"sizes interpolated in n (degree <= {DEGREE}) from circuits built at n = 1, {FIT[0]}..{FIT[-1]} "
                   f"and checked at n = {', '.join(map(str, CHECK))}; the p-dependence derived from the cost model; "
                   f"{depth_note} (tc0lab/formulas/fitted.py)")
