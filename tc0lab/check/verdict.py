@@ -144,7 +144,8 @@ def previous_token_failure(mixer: Recurrence, machine: Machine) -> str | None:
 
     def step(rec: Recurrence):
         symbols = rec.inputs + parameter_symbols(rec)
-        exprs = tuple(rec.A) + tuple(rec.B * sympy.Matrix(rec.inputs)) + tuple(rec.C) + tuple(rec.D)
+        D = rec.D[:, :mixer.d_in]  # the widened D's x_{t-1} columns are zero
+        exprs = tuple(rec.A) + tuple(rec.B * sympy.Matrix(rec.inputs)) + tuple(rec.C) + tuple(D)
         function = numpy_function(symbols, exprs)
         values = [machine.values[s] for s in parameter_symbols(rec)]
         return lambda token: np.asarray(function(*token, *values), dtype=complex).reshape(-1)

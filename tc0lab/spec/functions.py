@@ -82,6 +82,12 @@ class step(sympy.Function):
     (`smoothed`) and the verifier runs the true step.
     """
 
+    @classmethod
+    def eval(cls, z):
+        if z.is_Number and z.is_real:
+            return sympy.Integer(1) if z > 0 else sympy.Integer(0)
+        return None
+
     def _eval_is_nonnegative(self):
         return True
 
