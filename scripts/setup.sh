@@ -12,6 +12,7 @@ fi
 quiet() { grep -v "is ignored: it is neither a file nor a directory" || true; }
 .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0" 2>&1 | quiet
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[probe,test]" 2>&1 | quiet
-# derive the zoo's symbolic formulas once (interpolated from small circuits, about 20 s; kept in
-# ~/.cache/tc0lab under the package source), so that the first `tc0lab compile` is fast
-.venv/bin/tc0lab compile --formula --n 8 > /dev/null
+# derive every zoo architecture's symbolic formulas once (interpolated from small circuits, one
+# process per core; kept in ~/.cache/tc0lab under the package source, refusals included), so that
+# the first `tc0lab compile` of any architecture is fast
+.venv/bin/python -c "from tc0lab.formulas.general import warm_zoo_cache; warm_zoo_cache()"

@@ -34,13 +34,21 @@ def cached_zoo_formulas(arch: str) -> tuple[StackFormulas, dict[str, str]]:
     A temporary `zoo.registered` architecture is not in the package source, so its formulas are
     derived in-process (and cached per registration there).
     """
-    def derive() -> tuple[StackFormulas, dict[str, str]]:
-        formulas = zoo_formulas(arch)
+    def derive() -> tuple[StackFormulas, dict[str, str]] | tuple[str, str]:
+        try:
+            formulas = zoo_formulas(arch)
+        except FormulaUnsupported as error:  # a refusal is a result too: it is kept, not re-derived each time
+            return REFUSED, str(error)
         return formulas, formulas.as_strings()  # printing them is slow too
 
-    if not zoo.is_builtin(arch):
-        return derive()
-    return disk_cache.cached("formulas", disk_cache.cache_key("zoo_formulas", arch), derive, "pickle")
+    result = derive() if not zoo.is_builtin(arch) else \
+        disk_cache.cached("formulas", disk_cache.cache_key("zoo_formulas", arch), derive, "pickle")
+    if result[0] == REFUSED:
+        raise FormulaUnsupported(result[1])
+    return result
+
+
+REFUSED = "refused"  # what the cache holds for an architecture whose formulas are not derived
 
 
 def _zoo_sizes(stack: Stack) -> tuple[int, int] | None:
@@ -100,3 +108,19 @@ def specialise(general: StackFormulas, stack: Stack) -> StackFormulas:
                          f"{general.provenance}; here at L={stack.layers}, d={stack.d}, N={stack.d_state}, after "
                          "checking that they equal this stack's own formulas in n and p term by term and its measured "
                          "depth on every layer prefix at n=1,2,3")
+
+
+def _derived(arch: str) -> bool:
+    try:
+        cached_zoo_formulas(arch)
+    except FormulaUnsupported:
+        return False
+    return True
+
+
+def warm_zoo_cache(workers: int | None = None) -> dict[str, bool]:
+    """Derive (or refuse) every zoo architecture's formulas into the disk cache, one process per core;
+    {arch: whether formulas were derived}. `scripts/setup.sh` runs it once, so that the first
+    `tc0lab compile` of any architecture reads them instead of interpolating."""
+    from tc0lab.parallel import map_in_processes
+    return dict(zip(zoo.ARCHS, map_in_processes(_derived, list(zoo.ARCHS), workers)))
