@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 from tc0lab.spec import functions, zoo
 from tc0lab.spec.codegen import Unsupported, numpy_source_function
 from tc0lab.spec.numeric import numpy_function, parameter_symbols
+from tc0lab.spec.state_recurrence import StateRecurrence
 
 
 def _lambdified(symbols, exprs):
@@ -24,9 +25,14 @@ def _values(function, point) -> np.ndarray:
 
 @pytest.mark.parametrize("arch", [a for a in zoo.ARCHS if a != "transformer"])
 def test_every_zoo_matrix_matches_lambdify(arch):
-    rec = zoo.core(arch, 3, 2).widened()  # a token-shifting layer: its matrices over (x_t, x_{t-1})
-    symbols = list(rec.inputs) + list(parameter_symbols(rec))
-    exprs = list(rec.A) + list(rec.B * sympy.Matrix(rec.inputs)) + list(rec.C) + list(rec.D)
+    mixer = zoo.core(arch, 3, 2)
+    if isinstance(mixer, StateRecurrence):  # a general update: its expressions over (h, x)
+        symbols = list(mixer.state) + list(mixer.inputs) + sorted(mixer.parameters(), key=str)
+        exprs = list(mixer.update) + list(mixer.output)
+    else:
+        rec = mixer.widened()  # a token-shifting layer: its matrices over (x_t, x_{t-1})
+        symbols = list(rec.inputs) + list(parameter_symbols(rec))
+        exprs = list(rec.A) + list(rec.B * sympy.Matrix(rec.inputs)) + list(rec.C) + list(rec.D)
     ours, theirs = numpy_source_function(symbols, exprs), _lambdified(symbols, exprs)
     rng = np.random.default_rng(0)
     for _ in range(3):

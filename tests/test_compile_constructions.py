@@ -148,9 +148,13 @@ def test_two_layers_each_get_their_own_eigenbasis():
 
 
 def test_the_eigenbasis_is_proven_and_the_reason_says_how():
-    choice = choose_construction(rotation(), zoo.custom_stack(rotation(), seed=0).values[0])
+    turned = layer("conjugated-rotation", INTEGER_W * rotation().A * INTEGER_W.inv())  # not in rotation-block form
+    choice = choose_construction(turned, zoo.custom_stack(turned, seed=0).values[0])
     assert choice.name == "diagonalised"
     assert "exact discriminant" in choice.reason and "Bauer-Fike" in choice.reason
+    # rotation-scaling blocks themselves need no search: their basis is exact for every A(x)
+    choice = choose_construction(rotation(), zoo.custom_stack(rotation(), seed=0).values[0])
+    assert choice.name == "diagonalised" and "rotation-scaling blocks" in choice.reason
     assert exact_discriminant(np.array([[2.0, 1.0], [0.0, 2.0]])) == 0  # a Jordan block: repeated, exactly
     assert exact_discriminant(np.array([[0.1, 0.0], [0.0, 0.1 + 2 ** -52]])) != 0  # one ulp apart: distinct, exactly
 
@@ -170,8 +174,14 @@ def test_commuting_but_not_diagonalisable_falls_back_to_the_scan_tree_and_says_w
 
 def test_repeated_eigenvalues_of_a_commuting_family_fall_back():
     block = rotation_block(w[0] * x[0], sigmoid(w[1] * x[1]))
-    rec = layer("same-rotation-twice", sympy.diag(block, block))
+    # the coordinates interleaved (0, 2, 1, 3), so that no exact rotation-block basis applies
+    order = [0, 2, 1, 3]
+    rec = layer("same-rotation-twice", sympy.diag(block, block).extract(order, order))
     assert compile_stack(rec, n=4, seed=0).constructions == ["scan-tree"]
+    # in rotation-block form the same family has the exact basis, repeated eigenvalues and all
+    rec = layer("same-rotation-twice-in-blocks", sympy.diag(block, block))
+    assert compile_stack(rec, n=4, seed=0).constructions == ["diagonalised"]
+    assert agrees_with_reference(rec, 6, seed=0) <= 1e-9
 
 
 def test_float_W_conjugated_diagonal_is_diagonalised_once_commutation_is_established(monkeypatch):

@@ -9,7 +9,9 @@ from click.testing import CliRunner
 from tc0lab.cli import main
 from tc0lab.compiler.compiling import compile_circuit
 from tc0lab.formulas import zoo_formulas
+from tc0lab.formulas.general import cached_zoo_formulas
 from tc0lab.spec import zoo
+from tests import zoo_cases
 
 NAME = "s4d-slow"
 
@@ -87,13 +89,18 @@ def test_an_architecture_without_formulas_still_compiles(monkeypatch, tmp_path):
         assert built.exit_code == 0, built.output
         summary = json.loads(built.output)["architectures"][0]
         assert summary["formulas"] == {} and summary["formula_provenance"].startswith("no formulas")
-        assert run("compile", "--arch", name, "--layers", "2", "--formula").exit_code != 0
+        # formula mode answers at this stack's own d, N and L (exact in n and p), and says why no more
+        at_size = run("compile", "--arch", name, "--layers", "2", "--n", "4,8", "--formula", "--json")
+        assert at_size.exit_code == 0, at_size.output
+        provenance = json.loads(at_size.output)["architectures"][0]["formula_provenance"]
+        assert provenance.startswith("no formula in d and N") and "d_model=2" in provenance
 
 
-@pytest.mark.parametrize("arch", zoo.ARCHS)
-def test_zoo_formulas_hold_beyond_every_point_the_interpolation_used(arch):
+@pytest.mark.parametrize("case", zoo_cases.params(lambda case: case.formulas == "general"))
+def test_zoo_formulas_hold_beyond_every_point_the_interpolation_used(case):
     """(d, N) = (8, 3) and (3, 9) are no grid, check or domain point of any region (see interpolate.py)."""
-    formulas = zoo_formulas(arch)
+    arch = case.arch
+    formulas = cached_zoo_formulas(arch)[0]
     for layers, d, N, n in ((2, 8, 3, 3), (1, 3, 9, 4)):
         stack = zoo.stack(arch, layers, d, N, seed=3)
         assert formulas.at(n, 6, layers=layers, d_model=d, d_state=N) == compile_circuit(stack, n).measure(6).as_dict()

@@ -18,6 +18,7 @@ STATUSES = ("constructed", "cited", "witnessed", "undecided")  # tc0lab.check.ve
 GROWTHS = ("constant", "logarithmic", "linear")  # tc0lab.circuit.measure.classify_growth of the threshold depth
 ANSWERS = {"yes": True, "no": False, "undecided": None}  # the checker's text answer -> its JSON value
 WITNESS_ORDERS = {"S5": 120, "A5": 60}
+FORMULAS = ("general", "at-size")
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,18 @@ class ZooCase:
     non_real: str  # can it have a non-real eigenvalue: 'yes', 'no' or 'undecided'
     witness: str | None = None  # the group of the NC1-hardness witness (a key of WITNESS_ORDERS)
     illusion: bool = False  # in the Illusion paper's zoo (zoo.ILLUSION_ARCHS, compile's default table)
+    # 'general': formulas in n, L, d, N, p (tc0lab.formulas.interpolate); 'at-size': those are refused
+    # (with the reason), and the formulas hold in n and p at a given d, N, L (formulas_for)
+    formulas: str = "general"
+    # whether the depth of an L-layer stack is derived for L >= 2 (else formulas give None, not a guess)
+    stacked_depth: bool = True
 
     def __post_init__(self) -> None:
         if (self.verdict not in VERDICTS or self.status not in STATUSES or self.growth not in GROWTHS
                 or self.negative not in ANSWERS or self.non_real not in ANSWERS
                 or (self.witness is not None) != (self.verdict == "NC1-hard")
-                or (self.witness is not None and self.witness not in WITNESS_ORDERS)):
+                or (self.witness is not None and self.witness not in WITNESS_ORDERS)
+                or self.formulas not in FORMULAS):
             raise ValueError(f"malformed row {self}")
 
 
@@ -58,24 +65,24 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase("ssm-fnn", "lti-kernel", "TC0", "constructed", "constant", "no", "no"),
     # published architectures (tc0lab/spec/architectures/), checked against docs/ARCHITECTURES.md's claims
     ZooCase("rwkv6", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
-    ZooCase("rg-lru", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
+    ZooCase("rg-lru", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size", stacked_depth=False),
     ZooCase("hgrn2", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
     ZooCase("mingru", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
-    ZooCase("mlstm", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
-    ZooCase("longhorn", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
+    ZooCase("mlstm", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size", stacked_depth=False),
+    ZooCase("longhorn", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("gated-deltanet", "scan-tree", "open", "undecided", "logarithmic", "undecided", "no"),
     ZooCase("gated-deltanet-neg", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "yes", "no", "S5"),
     ZooCase("deltaproduct", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "yes", "yes", "S5"),
     ZooCase("kda", "scan-tree", "open", "undecided", "logarithmic", "undecided", "undecided"),
     ZooCase("rwkv7", "scan-tree", "open", "undecided", "logarithmic", "yes", "undecided"),
-    ZooCase("lru", "lti-kernel", "TC0", "constructed", "constant", "yes", "yes"),
+    ZooCase("lru", "lti-kernel", "TC0", "constructed", "constant", "yes", "yes", formulas="at-size"),
     ZooCase("gateloop", "diagonalised", "TC0", "constructed", "constant", "undecided", "yes"),
     ZooCase("retnet", "lti-kernel", "TC0", "constructed", "constant", "undecided", "yes"),
-    ZooCase("mamba3", "diagonalised", "TC0", "constructed", "constant", "undecided", "yes"),
-    ZooCase("pd-ssm", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "undecided", "yes", "S5"),
-    ZooCase("hyena", "lti-kernel", "TC0", "constructed", "constant", "no", "no"),
+    ZooCase("mamba3", "diagonalised", "TC0", "constructed", "constant", "undecided", "yes", formulas="at-size", stacked_depth=False),
+    ZooCase("pd-ssm", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "undecided", "yes", "S5", formulas="at-size"),
+    ZooCase("hyena", "lti-kernel", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("lrcssm", "state-chain", "open", "undecided", "linear", "undecided", "undecided"),
-    ZooCase("slstm", "state-chain", "NC1-hard", "witnessed", "linear", "undecided", "undecided", "S5"),
+    ZooCase("slstm", "state-chain", "NC1-hard", "witnessed", "linear", "undecided", "undecided", "S5", formulas="at-size"),
 )
 
 BY_ARCH: dict[str, ZooCase] = {case.arch: case for case in CASES}

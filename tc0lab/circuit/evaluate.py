@@ -19,6 +19,8 @@ from tc0lab.spec.functions import NUMPY
 
 def _lookup(attrs: dict, args: list) -> complex:
     value = args[0]
+    if isinstance(value, complex) and value.imag == 0:  # a real value carried as complex (a mirrored eigenbasis)
+        value = value.real
     for name, scale in attrs[K.FN]:
         value = NUMPY[name](scale * value)
     return value

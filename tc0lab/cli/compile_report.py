@@ -63,15 +63,18 @@ def refuse_if_too_large(stack: Stack, n: int, max_nodes: int, graph: bool = Fals
 
 def measure_architecture(arch: str, request: CompileRequest, build: bool = True) -> tuple[list[dict], dict]:
     """Rows for every n (built and measured, or from formulas) and a summary for the arch."""
-    from tc0lab.formulas import FormulaUnsupported, cached_zoo_formulas
+    from tc0lab.formulas import FormulaUnsupported, cached_zoo_formulas, formulas_for
     stack = zoo.stack(arch, request.layers, request.d_model, request.d_state, seed=request.seed)
     try:
         formulas, formula_strings = cached_zoo_formulas(arch)
         provenance = formulas.provenance
     except FormulaUnsupported as error:
-        if not build:
-            raise
         formulas, formula_strings, provenance = None, {}, f"no formulas: {error}"  # measured circuits need none
+        if not build:  # formulas in n and p at this stack's own d, N and L, exact where they are derived
+            formulas = formulas_for(stack)
+            formula_strings = formulas.as_strings()
+            provenance = (f"no formula in d and N ({error}); in n and p at d_model={request.d_model}, "
+                          f"d_state={request.d_state}, layers={request.layers}: {formulas.provenance}")
     sizes = {"layers": request.layers, "d_model": request.d_model, "d_state": request.d_state}
     rows = []
     for n in request.ns:
@@ -94,7 +97,9 @@ def measure_architecture(arch: str, request: CompileRequest, build: bool = True)
         "arch": arch,
         "construction": construction,
         "rule": CONSTRUCTIONS[construction][1],
-        "growth": classify_growth([r["n"] for r in rows], [r["depth_threshold"] for r in rows]) if len(rows) > 1 else "unknown",
+        "growth": ("not derived" if any(r["depth_threshold"] is None for r in rows) else
+                   classify_growth([r["n"] for r in rows], [r["depth_threshold"] for r in rows]) if len(rows) > 1
+                   else "unknown"),
         "size_growth": classify_growth([r["n"] for r in rows], [r["nodes"] for r in rows]) if len(rows) > 1 else "unknown",
         "formulas": formula_strings,
         "formula_provenance": provenance,

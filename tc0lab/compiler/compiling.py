@@ -195,7 +195,7 @@ def _compile_mixer(builder: CircuitBuilder, mixer: Mixer, values: dict, z: list[
     construct, _ = CONSTRUCTIONS[choice.name]
     if mixer.reads_previous_token:  # the token shift is wiring: step t also reads step t-1's input nodes
         builder.at(layer, 0)
-        zero = [builder.const(0.0, name=f"L{layer}.x0[i={i}]", role="x0") for i in range(mixer.d_in)]
+        zero = [builder.const(0.0, name=f"L{layer}.x0[i={i}]", role="const") for i in range(mixer.d_in)]
         mixer, z = mixer.widened(), [row + previous for row, previous in zip(z, [zero] + z[:-1])]
     return construct(builder, bind_recurrence(mixer, values), z, layer), choice
 

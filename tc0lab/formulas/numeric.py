@@ -191,6 +191,8 @@ def _numeric(stack: Stack, small: SmallCircuits, constructions: list[str]) -> St
     unit_arithmetic, unit_threshold = unit_depths(stack.blocks, constructions)
     depth_a, ok_a = stack_depth(small.depth, growth(kinds, unit_arithmetic, n), 0, n)
     depth_t, ok_t = stack_depth(small.depth, growth(kinds, unit_threshold, n), 1, n)
+    if not (ok_a and ok_t):  # a depth that disagrees with the circuit at n = 3 is not given at all
+        depth_a = depth_t = sympy.nan
     gates = {op: sympy.expand(expr) for op, expr in total.gates.items() if expr != 0}
     nodes = sympy.expand(sum(gates.values(), sympy.Integer(0)))
     return StackFormulas(depth_a, depth_t, gates, sympy.expand(total.edges), sympy.expand(total.threshold),
@@ -202,7 +204,8 @@ def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
                    "chain": "s * n (loop steps)"}
     parts = ", ".join(f"L{l}: {growth_text[k]}" for l, k in enumerate(kinds, start=1))
     depth_note = ("depth at n=3 measured and equal to the formula" if depth_checked
-                  else "WARNING: the depth formula is not derived or disagrees with the circuit at n=3")
+                  else "WARNING: the depth formula is not derived or disagrees with the circuit at n=3, so no depth "
+                       "is given (None)")
     return ("sizes: n-dependence derived from each construction's loops and the spec's structural zeros; "
             "per-token gates and per-layer constants measured on the stack compiled at n=1,2; "
             f"depth: d(1), d(2) measured, growth derived per layer ({parts}); {depth_note}")

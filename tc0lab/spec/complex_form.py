@@ -19,12 +19,34 @@ import sympy
 from tc0lab.spec.recurrence import Recurrence
 
 
+def _factor_parts(factor: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """(Re, Im) of one factor. A factor without I is real: it is built from real symbols (where a
+    square root of a negative number would make it complex, float arithmetic gives NaN anyway)."""
+    if not factor.has(sympy.I):
+        return factor, sympy.Integer(0)
+    if factor == sympy.I:
+        return sympy.Integer(0), sympy.Integer(1)
+    if isinstance(factor, sympy.exp):  # e^{a + ib} = e^a (cos b + i sin b), with a, b read the same way
+        a, b = _parts(factor.args[0])
+        return sympy.exp(a) * sympy.cos(b), sympy.exp(a) * sympy.sin(b)
+    if factor.is_Add:
+        return _parts(factor)
+    return factor.as_real_imag()
+
+
 def _parts(entry) -> tuple[sympy.Expr, sympy.Expr]:
+    """(Re, Im) of a complex expression over real symbols, term by term and factor by factor."""
     entry = sympy.sympify(entry)
-    if entry.is_real:
+    if not entry.has(sympy.I):
         return entry, sympy.Integer(0)
-    real, imaginary = entry.as_real_imag()
-    return sympy.simplify(real) if real.has(sympy.I) else real, imaginary
+    real, imaginary = sympy.Integer(0), sympy.Integer(0)
+    for term in sympy.Add.make_args(entry):
+        a, b = sympy.Integer(1), sympy.Integer(0)
+        for factor in sympy.Mul.make_args(term):
+            c, e = _factor_parts(factor)
+            a, b = a * c - b * e, a * e + b * c
+        real, imaginary = real + a, imaginary + b
+    return real, imaginary
 
 
 def real_form(matrix: sympy.Matrix) -> sympy.Matrix:
