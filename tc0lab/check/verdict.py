@@ -277,6 +277,13 @@ def _verdict_for(mixer: Recurrence, structure: Structure, seed: int) -> Verdict:
                    answers.negative, answers.negative_evidence, answers.non_real, answers.non_real_evidence)
 
 
+def _witnessed(verdict: Verdict, witness: Witness, rule: str, citation: str) -> Verdict:
+    """NC1-hard, backed by a witness verified through the layer's output."""
+    verdict.verdict, verdict.rule, verdict.citation = "NC1-hard", rule, citation
+    verdict.witness, verdict.status = witness, "witnessed"
+    return verdict
+
+
 def _attention_verdict(layer: AttentionLayer, seed: int) -> Verdict:
     verdict = Verdict(layer.name, "open", "softmax attention", citations.ATTENTION, "attention", False,
                       "an attention layer (its own spec kind)", None, "not applicable: no recurrence", None,
@@ -296,22 +303,25 @@ def _memoryless(verdict: Verdict, mixer: Mixer, seed: int, rule: str) -> Verdict
     return verdict
 
 
+def _thm51_not_realised(verdict: Verdict, kind: str, attempt: str, failure: str) -> Verdict:
+    """Open: the update is nonlinear, and Thm 5.1's machine was not realised in the layer's own parameters."""
+    verdict.rule = f"{kind}, Thm 5.1 not realised"
+    verdict.citation = "none: Thm 5.1 (Illusion of State) needs a saturating dense update with free parameters"
+    verdict.searched.append(f"Thm 5.1 by {attempt}: {failure}")
+    verdict.notes.append(f"open: the update reads h_(t-1) nonlinearly, but Thm 5.1's machine could not be realised in "
+                         f"this layer's own parameters ({failure}); the theorem says nothing about this layer, and no "
+                         "constant-depth construction is known to tc0lab for it")
+    return verdict
+
+
 def _nonlinear_verdict(verdict: Verdict, mixer: Recurrence, family: Family | None, seed: int,
                        **verify_options) -> Verdict:
     if all(entry == 0 for entry in mixer.A):
         return _memoryless(verdict, mixer, seed, "nonlinear update that reads no earlier state (A = 0)")
     witness, failure = construct_witness(mixer, family, seed, **verify_options)
     if witness is not None:
-        verdict.verdict, verdict.rule, verdict.citation = "NC1-hard", "update wrapped in a nonlinearity", citations.NONLINEAR
-        verdict.witness, verdict.status = witness, "witnessed"
-        return verdict
-    verdict.rule = "nonlinear update, Thm 5.1 not realised"
-    verdict.citation = "none: Thm 5.1 (Illusion of State) needs the construction's dense update with free parameters"
-    verdict.searched.append(f"Thm 5.1 construction: {failure}")
-    verdict.notes.append("open: the update is nonlinear, but Thm 5.1's machine could not be realised in this layer's "
-                         f"own parameters ({failure}); the theorem says nothing about this layer, and no "
-                         "constant-depth construction is known to tc0lab for a nonlinear recurrence")
-    return verdict
+        return _witnessed(verdict, witness, "update wrapped in a nonlinearity", citations.NONLINEAR)
+    return _thm51_not_realised(verdict, "nonlinear update", "the construction", failure)
 
 
 GATED_RANDOM_WORDS = 200  # random words of length 64 for a general update's witness (each step costs more)
@@ -348,16 +358,8 @@ def _state_verdict(mixer: StateRecurrence, family: Family | None, seed: int, **v
         return _memoryless(verdict, mixer, seed, "state update that reads no earlier state")
     witness, failure = _gated_witness(mixer, family, seed, **verify_options)
     if witness is not None:
-        verdict.verdict, verdict.rule = "NC1-hard", "state update whose saturated gates realise Thm 5.1"
-        verdict.citation, verdict.witness, verdict.status = citations.NONLINEAR, witness, "witnessed"
-        return verdict
-    verdict.rule = "state update, Thm 5.1 not realised"
-    verdict.citation = "none: Thm 5.1 (Illusion of State) needs a saturating dense update with free parameters"
-    verdict.searched.append(f"Thm 5.1 by saturating gates: {failure}")
-    verdict.notes.append(f"open: the update reads h_(t-1) nonlinearly, but Thm 5.1's machine could not be realised in "
-                         f"this layer's own parameters ({failure}); no constant-depth construction is known to tc0lab "
-                         "for it either")
-    return verdict
+        return _witnessed(verdict, witness, "state update whose saturated gates realise Thm 5.1", citations.NONLINEAR)
+    return _thm51_not_realised(verdict, "state update", "saturating gates", failure)
 
 
 _TC0_RULES = {
@@ -417,9 +419,7 @@ def _linear_verdict(verdict: Verdict, mixer: Recurrence, structure: Structure, s
     if mixer.state_size <= 64:
         verdict.transition_rank, verdict.block_size = generic_rank(mixer.widened(), block, seed), len(block)
     if witness is not None:
-        verdict.verdict, verdict.rule = "NC1-hard", "non-commuting A(x) with a verified non-solvable witness"
-        verdict.citation, verdict.witness, verdict.status = citations.WITNESS, witness, "witnessed"
-        return verdict
+        return _witnessed(verdict, witness, "non-commuting A(x) with a verified non-solvable witness", citations.WITNESS)
     verdict.rule = "non-commuting A(x), no verified witness"
     verdict.citation = "none: the checker could not decide"
     verdict.notes.append("open: the transitions do not commute and no witness was found by the search below; "

@@ -85,6 +85,15 @@ def _verdict_text(v: dict) -> str:
     return "\n".join(lines)
 
 
+def _each(names: list[str], message, job) -> list:
+    """[job(name) for name in names], saying message(name) on stderr before each."""
+    results = []
+    for name in names:
+        log(message(name))
+        results.append(job(name))
+    return results
+
+
 @click.command("check")
 @click.option("--arch", default="all", show_default=True, help="Zoo architecture(s), comma-separated, or 'all'.")
 @click.option("--group", default=None, help="A group (e.g. S5, A4xZ5): print the prediction for the probe.")
@@ -109,10 +118,7 @@ def check_command(arch: str, group: str | None, layers: int, markdown: bool, lat
         _print_table(names, chosen, workers, output)
         return
     if group is not None:
-        rows = []
-        for name in names:
-            log(f"predicting {name} on {group} ...")
-            rows.append(predict(name, group))
+        rows = _each(names, lambda name: f"predicting {name} on {group} ...", lambda name: predict(name, group))
         if as_json:
             emit_json(rows[0] if len(rows) == 1 else {"predictions": rows})
         else:
@@ -123,10 +129,8 @@ def check_command(arch: str, group: str | None, layers: int, markdown: bool, lat
         log(f"checking {', '.join(names)} ...")
         documents = check_many(names, workers, on_done=lambda name: log(f"  {name} done"))
     else:
-        documents = []
-        for name in names:
-            log(f"checking {name} x {layers} layers ...")
-            documents.append(check_stack(name, layers))
+        documents = _each(names, lambda name: f"checking {name} x {layers} layers ...",
+                          lambda name: check_stack(name, layers))
     if as_json:
         emit_json(documents[0] if len(documents) == 1 else {"verdicts": documents})
     else:

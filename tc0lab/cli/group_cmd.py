@@ -69,14 +69,15 @@ def _refuse_large_table(show_table: bool, name: str, order: int) -> None:
                                    f"{order}, more than {MAX_TABLE_ORDER}")
 
 
+def _header(name: str, kind: str, order: int, degree: int, generators) -> dict[str, Any]:
+    """The fields a group's and a monoid's documents share, in their order."""
+    return {"name": name, "type": kind, "order": order, "degree": degree, "generators": list(generators)}
+
+
 def _group_document(group: FiniteGroup, show_table: bool) -> dict[str, Any]:
     word_problem = classify_word_problem(group)
     document: dict[str, Any] = {
-        "name": group.name,
-        "type": "group",
-        "order": group.order,
-        "degree": group.degree,
-        "generators": list(group.generators),
+        **_header(group.name, "group", group.order, group.degree, group.generators),
         "generator_cycles": [_cycle_notation(group.elements[g]) for g in group.generators],
         "kind": word_problem.kind,
         "derived_series": word_problem.derived_series,
@@ -95,11 +96,7 @@ def _cycle_notation(permutation: Permutation) -> str:
 def _monoid_document(monoid: TransformationMonoid, show_table: bool) -> dict[str, Any]:
     classification = classify_monoid(monoid)
     document: dict[str, Any] = {
-        "name": monoid.name,
-        "type": "monoid",
-        "order": monoid.size,
-        "degree": monoid.degree,
-        "generators": list(monoid.generators),
+        **_header(monoid.name, "monoid", monoid.size, monoid.degree, monoid.generators),
         "generator_maps": [list(m) for m in monoid.generator_maps],
         "kind": classification.kind,
         "maximal_subgroups": [
