@@ -35,8 +35,7 @@ from tc0lab.spec.numeric import by_name, numpy_function
 
 
 MAX_STEP = 4.0  # largest change of any one parameter per iteration
-EXACT_ABOVE = 1e-13  # a difference-Jacobian solve that ends above this residual goes on with the exact one ...
-EXACT_BELOW = 0.5  # ... when it came this close: a stall far from every target is a wrong basin, not a flat tail
+EXACT_ABOVE = 1e-13  # a difference-Jacobian solve that ends above this residual goes on with the exact one
 ACCEPTED = 1e-12  # a solution counts when every equation holds to this (float rounding, not an approximation)
 
 
@@ -217,7 +216,7 @@ def solve_parameters(equations: Sequence[tuple[sympy.Expr, float]], parameters: 
     exprs = [e for e, _ in rest]
     theta, r, iterations = _levenberg_marquardt(residual, _Jacobian(exprs, free, exact=False),
                                                 np.array([values[s] for s in free]), max_iterations, tolerance)
-    if exact_fallback and EXACT_ABOVE < np.max(np.abs(r)) < EXACT_BELOW:
+    if exact_fallback and np.max(np.abs(r)) > EXACT_ABOVE:
         theta, r, more = _levenberg_marquardt(residual, _exact_jacobian(tuple(exprs), tuple(free)), theta,
                                               max_iterations, tolerance)
         iterations += more

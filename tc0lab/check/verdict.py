@@ -46,7 +46,8 @@ from tc0lab.check.verify import Machine, Verification, verify_machine
 from tc0lab.spec import zoo
 from tc0lab.spec.numeric import coordinate_blocks, numpy_function, parameter_symbols
 from tc0lab.spec.functions import SMOOTHING_GAIN, smoothed, step
-from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError
+from tc0lab.spec.mixers import Mixer
+from tc0lab.spec.recurrence import AttentionLayer, Recurrence, SpecError
 from tc0lab.spec.state_recurrence import StateRecurrence
 from tc0lab.spec.structure import Structure, analyze
 

@@ -35,7 +35,8 @@ from tc0lab.compiler.softmax_attention import compile_attention
 from tc0lab.compiler.state_chain import compile_state_chain
 from tc0lab.compiler.token_maps import compile_token_map
 from tc0lab.spec import zoo
-from tc0lab.spec.recurrence import AttentionLayer, Mixer, Recurrence, SpecError, Stack, sinusoidal_positions
+from tc0lab.spec.mixers import Mixer
+from tc0lab.spec.recurrence import AttentionLayer, Recurrence, SpecError, Stack, sinusoidal_positions
 from tc0lab.spec.state_recurrence import StateRecurrence
 from tc0lab.spec.structure import analyze
 

@@ -26,15 +26,12 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Union
+from typing import Mapping
 
 import numpy as np
 import sympy
 
 from tc0lab.spec.functions import NAME_TO_SYMPY
-
-if TYPE_CHECKING:
-    from tc0lab.spec.state_recurrence import StateRecurrence
 
 ParamArrays = Mapping[str, np.ndarray]  # name -> numpy array of sympy Symbols
 
@@ -356,7 +353,7 @@ class AttentionLayer(_Mixer):
 
 
 
-Mixer = Union[Recurrence, AttentionLayer, "StateRecurrence"]  # the last: tc0lab.spec.state_recurrence
+# the union of the mixer kinds (this module's two and spec.state_recurrence's) is tc0lab.spec.mixers.Mixer
 
 
 @dataclass(frozen=True, eq=False)
@@ -383,7 +380,7 @@ class Block:
     the residual and the mixer's output.
     """
 
-    mixer: Mixer
+    mixer: _Mixer  # a Recurrence, AttentionLayer or StateRecurrence (tc0lab.spec.mixers.Mixer)
     post: TokenMap
     pre: TokenMap | None = None
     mlp: TokenMap | None = None

@@ -28,7 +28,8 @@ import sympy
 from tc0lab.spec.architectures import complex_diagonal, convolution, elementwise_gates, householder, liquid, selection, slstm
 from tc0lab.spec.building import diag, linear, normal, uniform
 from tc0lab.spec.functions import apply, rsqrt, sigmoid, softplus
-from tc0lab.spec.recurrence import (AttentionLayer, Block, Mixer, Recurrence, SpecError, Stack,
+from tc0lab.spec.mixers import Mixer
+from tc0lab.spec.recurrence import (AttentionLayer, Block, Recurrence, SpecError, Stack,
                                     TokenMap, input_symbols, symbol_array)
 
 Initializer = Callable[[np.random.Generator], dict]
