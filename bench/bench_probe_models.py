@@ -22,7 +22,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from tc0lab.probe.models import MODEL_NAMES, ModelConfig, build_model, count_parameters, width_for_params
+from tc0lab.probe.models import ModelConfig, build_model, count_parameters, width_for_params
+from tc0lab.probe.recipes import MODEL_NAMES
 from tc0lab.probe.scan import matrix_scan
 
 VOCAB = 120  # |S5|

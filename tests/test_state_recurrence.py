@@ -11,8 +11,7 @@ from tc0lab.check.verdict import check_recurrence
 from tc0lab.cli import main
 from tc0lab.compiler.compiling import compile_circuit
 from tc0lab.spec import zoo
-from tc0lab.spec.architectures.slstm import build, inits, slstm
-from tc0lab.spec.functions import sigmoid
+from tc0lab.spec.architectures.slstm import slstm
 from tc0lab.spec.recurrence import SpecError, input_symbols, symbol_array
 from tc0lab.spec.reference import run_stack
 from tc0lab.spec.state_recurrence import StateRecurrence
@@ -20,12 +19,9 @@ from tc0lab.spec.state_recurrence import StateRecurrence
 
 @pytest.fixture
 def registered_slstm(monkeypatch, tmp_path):
+    """The zoo's sLSTM, checked and compiled with an empty private cache (so cold, every run)."""
     monkeypatch.setenv("TC0LAB_CACHE", str(tmp_path))
-    if "slstm" in zoo.ARCHS:  # a zoo architecture now: used as it is (uncached, like a registered one)
-        yield "slstm"
-        return
-    with zoo.registered("slstm", build, inits) as name:
-        yield name
+    return "slstm"
 
 
 @settings(max_examples=15, deadline=None)

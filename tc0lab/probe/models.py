@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tc0lab.probe import cores
-from tc0lab.probe.recipes import MODEL_NAMES, ModelRecipe, recipe  # noqa: F401 (MODEL_NAMES: the names build_model knows)
+from tc0lab.probe.recipes import ModelRecipe, recipe
 from tc0lab.probe.scan import SCAN_MODES
 
 POSITIONS = ("learned", "sinusoidal")
