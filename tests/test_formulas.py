@@ -21,16 +21,9 @@ from tests import zoo_cases
 LENGTHS = (1, 2, 4, 5, 6, 9, 17)  # n = 3 is measured by formulas_for itself; these are not
 
 
-def _depth_derived(stack: Stack) -> bool:
-    """Whether the formulas must give this stack's depth (zoo_cases.stacked_depth; always for one layer)."""
-    case = zoo_cases.BY_ARCH.get(stack.arch)
-    return stack.layers == 1 or case is None or case.stacked_depth
-
-
 def expected_formulas(stack: Stack, n: int, bits: int) -> dict:
-    """What the formulas must say: the measurement, with depth None where the case table says it is not derived."""
-    measured = compile_circuit(stack, n).measure(bits).as_dict()
-    return measured if _depth_derived(stack) else {**measured, "depth_arithmetic": None, "depth_threshold": None}
+    """What the formulas must say: the circuit built at n, measured at p = bits."""
+    return compile_circuit(stack, n).measure(bits).as_dict()
 
 
 def assert_matches(stack: Stack, lengths, bits: int = 7) -> None:
@@ -147,10 +140,7 @@ def test_query_at_a_million_is_fast_and_consistent(arch: str) -> None:
     values = formulas.at(10**6, 40)
     assert time.perf_counter() - started < 1.0
     assert values["nodes"] == sum(values["gates_by_op"].values())
-    if zoo_cases.BY_ARCH[arch].stacked_depth:
-        assert values["depth_threshold"] >= values["depth_arithmetic"] > 0
-    else:  # not derived for 4 layers: said as None, never guessed
-        assert values["depth_threshold"] is None and values["depth_arithmetic"] is None
+    assert values["depth_threshold"] >= values["depth_arithmetic"] > 0
 
 
 # ---- formulas in n, L, d, N, p for the zoo ---------------------------------------------------

@@ -37,8 +37,6 @@ class ZooCase:
     # 'general': formulas in n, L, d, N, p (tc0lab.formulas.interpolate); 'at-size': those are refused
     # (with the reason), and the formulas hold in n and p at a given d, N, L (formulas_for)
     formulas: str = "general"
-    # whether the depth of an L-layer stack is derived for L >= 2 (else formulas give None, not a guess)
-    stacked_depth: bool = True
 
     def __post_init__(self) -> None:
         if (self.verdict not in VERDICTS or self.status not in STATUSES or self.growth not in GROWTHS
@@ -65,10 +63,10 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase("ssm-fnn", "lti-kernel", "TC0", "constructed", "constant", "no", "no"),
     # published architectures (tc0lab/spec/architectures/), checked against docs/ARCHITECTURES.md's claims
     ZooCase("rwkv6", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
-    ZooCase("rg-lru", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size", stacked_depth=False),
+    ZooCase("rg-lru", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("hgrn2", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
     ZooCase("mingru", "diagonal-decay", "TC0", "constructed", "constant", "no", "no"),
-    ZooCase("mlstm", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size", stacked_depth=False),
+    ZooCase("mlstm", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("longhorn", "diagonal-decay", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("gated-deltanet", "scan-tree", "open", "undecided", "logarithmic", "undecided", "no"),
     ZooCase("gated-deltanet-neg", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "yes", "no", "S5"),
@@ -78,7 +76,7 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase("lru", "lti-kernel", "TC0", "constructed", "constant", "yes", "yes", formulas="at-size"),
     ZooCase("gateloop", "diagonalised", "TC0", "constructed", "constant", "undecided", "yes"),
     ZooCase("retnet", "lti-kernel", "TC0", "constructed", "constant", "undecided", "yes"),
-    ZooCase("mamba3", "diagonalised", "TC0", "constructed", "constant", "undecided", "yes", formulas="at-size", stacked_depth=False),
+    ZooCase("mamba3", "diagonalised", "TC0", "constructed", "constant", "undecided", "yes", formulas="at-size"),
     ZooCase("pd-ssm", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "undecided", "yes", "S5", formulas="at-size"),
     ZooCase("hyena", "lti-kernel", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("lrcssm", "state-chain", "open", "undecided", "linear", "undecided", "undecided"),

@@ -141,11 +141,20 @@ def _mul_factors(expr: sympy.Expr) -> list[sympy.Expr]:
 
 
 def bind(exprs: Sequence[sympy.Expr], values: dict) -> list[sympy.Expr]:
-    """Substitute parameter values (floats) into expressions."""
+    """Substitute parameter values (floats) into expressions, and fold what became a number into one."""
     replacement = {s: (sympy.Float(v) if not isinstance(v, complex) else sympy.sympify(v)) for s, v in values.items()}
-    return [sympy.sympify(e).xreplace(replacement) for e in exprs]
+    return [_numbers_folded(sympy.sympify(e).xreplace(replacement)) for e in exprs]
 
 
+def _numbers_folded(expr: sympy.Expr) -> sympy.Expr:
+    """Every subexpression without symbols evaluated to a number: sympy keeps 0.3*sqrt(3) or pi/4 as a product
+    (a Rational, by contrast, it multiplies in, and even distributes over a sum), so a constant would compile
+    to other gates depending on how it is written, e.g. a scale 1/sqrt(N) at N = 3 and at N = 4."""
+    def evaluated(number: sympy.Expr) -> sympy.Expr:
+        value = number.evalf()
+        return number if value.atoms(sympy.Function) else value  # a spec function without a numeric value: kept
+
+    return expr.replace(lambda e: e.is_number and not e.is_Number and e != sympy.I, evaluated)
 
 
 class _Recorder:

@@ -4,8 +4,13 @@ Every path of a compiled stack climbs the layers in order; inside a layer it mov
 positions only through the mixer. Per layer, what the mixer adds to a path that enters at
 position j and leaves at position i >= j is (derived from the construction's loop):
 
-    constant depth   lti-kernel, diagonal-decay, softmax-attention: a constant ('mix': the
-                     output at i sees every j <= i through one fixed-depth gadget)
+    constant depth   lti-kernel, diagonal-decay, softmax-attention, ...: ('mix') the output at
+                     i sees every j <= i through one fixed-depth gadget, s deep from j = i and m
+                     from any j < i (a decay product, or the token shift x_(i-1), on the way),
+                     and position 1 has no earlier j at all. A path through L such layers
+                     therefore moves back one position in at most min(i - 1, L) of them, each
+                     adding c = m - s: G(n) = c * min(n - 1, L), constant from n = L + 1 on
+                     (c is measured: the 2-layer depth at n = 3 minus n = 2; c = 0 for most)
     scan-tree        c per composition passed, c = depth(mul) + depth(add); in Sklansky's tree
                      a path from element j to prefix i passes through h(j -> i) compositions
                      (at level l it composes when its position has bit l set, or when it
@@ -13,7 +18,8 @@ position j and leaves at position i >= j is (derived from the construction's loo
     sequential-chain s per step (i - j steps), s = depth of one loop iteration
                      (mul by A, add, lookup of the nonlinearity)
 
-So for n >= 2, depth(n) = depth(2) + G(n) - G(2) with G the growth derived here, and the
+So for n >= 2, depth(n) = depth(2) + G(n) - G(2) with G the growth derived here (checked on
+circuits built at n = 3 and, for constant-depth layers, up to n = L + BOUNDARY_CHECK), and the
 per-token constants (the depth of the maps before and after each mixer, and the boundary at
 position 1) are read from circuits compiled at n = 1, 2 (measured). For stacks of scan trees
 and constant-depth mixers, G(n) = c * path_units(n) where path_units is the largest number
@@ -135,7 +141,8 @@ def growth(kinds: tuple[str, ...], per_unit: dict[str, int], n: sympy.Symbol) ->
     """G(n): the n-dependent part of the depth, or None when no exact form is derived.
 
     kinds[l] in {'mix', 'tree', 'chain'}; per_unit maps 'tree' to the depth per composition
-    and 'chain' to the largest depth per loop step among the chain layers.
+    and 'chain' to the largest depth per loop step among the chain layers. Stacks of constant-depth
+    layers only: `saturated_depth`.
     """
     if "tree" in kinds and "chain" in kinds:
         return None  # trees feeding chains: not derived (see the report)
@@ -143,14 +150,51 @@ def growth(kinds: tuple[str, ...], per_unit: dict[str, int], n: sympy.Symbol) ->
         return per_unit["chain"] * n  # the deepest path runs the whole chain: s per step
     if "tree" in kinds:
         return per_unit["tree"] * tree_units_function(tuple(k if k == "tree" else "mix" for k in kinds))(n)
-    return sympy.Integer(0)
+    return None
 
 
-def uniform_growth(kind: str, unit: int, n: sympy.Symbol, layers: sympy.Symbol) -> sympy.Expr:
-    """G(n, L) for L identical layers of one kind (unit: depth per composition or step)."""
+def saturated_depth(measured: dict[int, int], layers: int, n: sympy.Symbol) -> sympy.Expr:
+    """The depth of L constant-depth layers of any kinds from its values measured at n = 1 .. L + BOUNDARY_CHECK:
+    d(2) + c * (min(n - 1, K) - 1) when it grows by one c per length up to K + 1 (the layers' gains are equal),
+    else the measured value at each n <= L and d(L + 1) beyond; nan when it still changes after n = L + 1
+    (the derivation above does not hold for these layers)."""
+    top = layers + BOUNDARY_CHECK
+    values = [measured[length] for length in range(1, top + 1)]
+    if len(set(values[layers:]) | {value for length, value in measured.items() if length > top}) != 1:
+        return sympy.nan
+    steps = [b - a for a, b in zip(values[1:], values[2:])]
+    rises = [step for step in steps if step]
+    saturation = len(rises)
+    if len(set(rises)) > 1 or steps[:saturation] != rises:
+        return sympy.Piecewise(*[(values[k - 1], sympy.Eq(n, k)) for k in range(1, layers + 1)], (values[layers], True))
+    later = sympy.Integer(values[1]) + (rises[0] * (sympy.Min(n - 1, saturation + 1) - 1) if rises else 0)
+    return later if later.subs(n, 1) == values[0] else sympy.Piecewise((values[0], sympy.Eq(n, 1)), (later, True))
+
+
+def uniform_growth(kind: str, unit: int, n: sympy.Symbol, layers: sympy.Expr) -> sympy.Expr:
+    """G(n, L) for L identical layers of one kind (unit: depth per composition, step or position moved back)."""
     if kind == "tree":
         return unit * scan_units(n, layers)
-    return unit * n if kind == "chain" else sympy.Integer(0)
+    if kind == "chain":
+        return unit * n
+    return sympy.Integer(0) if unit == 0 or layers == 1 else unit * sympy.Min(n - 1, layers)  # n >= 2: 1 at L = 1
+
+
+BOUNDARY_CHECK = 2  # constant-depth stacks: the depth formula is checked on circuits up to n = L + this
+
+
+def checked_lengths(kinds: tuple[str, ...]) -> tuple[int, ...]:
+    """Lengths beyond n = 3 whose circuits a depth formula of these layers is checked on: up to L + BOUNDARY_CHECK
+    for constant-depth layers (where the growth saturates, and past it), none for the others."""
+    return tuple(range(4, len(kinds) + BOUNDARY_CHECK + 1)) if set(kinds) == {"mix"} else ()
+
+
+def boundary_units(depth: dict) -> tuple[int, int]:
+    """(arithmetic, threshold) c of constant-depth layers, measured: the depth of the first two layers at
+    n = 3 minus that at n = 2 (0 for a one-layer stack, where min(n - 1, L) - 1 is 0 from n = 2 on)."""
+    if len(depth[2]) < 3:
+        return 0, 0
+    return depth[3][2][0] - depth[2][2][0], depth[3][2][1] - depth[2][2][1]
 
 
 def unit_depths(blocks, constructions: list[str]) -> tuple[dict, dict]:
@@ -197,15 +241,18 @@ def measured_step_depth(block) -> tuple[int, int]:
     return steps.pop()
 
 
-def uniform_units(block, construction: str) -> tuple[int, int]:
-    """(arithmetic, threshold) depth per composition or step of one layer kind (0 for 'mix')."""
+def uniform_units(block, construction: str, depth: dict) -> tuple[int, int]:
+    """(arithmetic, threshold) depth per composition, step or (constant-depth layers) position moved back
+    of one layer kind; depth is the measured prefix depth table of a stack of such layers."""
     kind = DEPTH_KIND[construction]
+    if kind == "mix":
+        return boundary_units(depth)
     arithmetic, threshold = unit_depths([block], [construction])
     return arithmetic.get(kind, 0), threshold.get(kind, 0)
 
 
 def stack_depth(measured: dict, grow: sympy.Expr | None, which: int, n: sympy.Symbol) -> tuple[sympy.Expr, bool]:
-    """Piecewise(d(1) at n = 1; d(2) + G(n) - G(2) beyond), and whether n = 3 agrees.
+    """Piecewise(d(1) at n = 1; d(2) + G(n) - G(2) beyond), and whether every measured n >= 3 agrees.
 
     measured[length] lists the depth of every layer prefix (`prefix_depths`); which picks
     arithmetic (0) or threshold (1).
@@ -215,7 +262,7 @@ def stack_depth(measured: dict, grow: sympy.Expr | None, which: int, n: sympy.Sy
     total = {length: prefixes[-1] for length, prefixes in measured.items()}
     general = total[2][which] + grow - grow.subs(n, 2)
     formula = sympy.Piecewise((total[1][which], sympy.Eq(n, 1)), (general, True))
-    return formula, int(general.subs(n, 3)) == total[3][which]
+    return formula, all(int(general.subs(n, length)) == depth[which] for length, depth in total.items() if length >= 3)
 
 
 # ---- L identical layers, L a symbol: depth a + b L at n = 1, 2, plus the growth ---------------
@@ -238,9 +285,10 @@ def layered_depth_at(kind: str, units: tuple[int, int], fits: tuple, length: int
 def fit_offsets(kind: str, units: tuple[int, int], depth: dict, n: sympy.Symbol, layers: sympy.Symbol) -> tuple:
     """((a_1, b_1), (a_2, b_2)) per measure (arithmetic, threshold): depth at n = 1, 2 is a + b L.
 
-    depth[n][l] is the measured depth of the first l layers at n = 1, 2, 3. a and b are fitted
-    on l = 1, 2; the whole depth formula is then checked at n = 1, 2, 3 on every prefix (so
-    the affine form, and the growth per composition or step between n = 2 and 3, are checked).
+    depth[n][l] is the measured depth of the first l layers at n = 1, 2, 3 (and, for constant-depth
+    layers, on to `checked_lengths`). a and b are fitted on l = 1, 2; the whole depth formula is
+    then checked at every measured n on every prefix (so the affine form, and the growth per
+    composition, step or position moved back, are checked).
     Raises FormulaUnsupported when a prefix disagrees.
     """
     fits = tuple(tuple(_affine([prefix[which] for prefix in depth[length][1:3]]) for length in (1, 2))

@@ -16,9 +16,10 @@ built at small n instead, with the degree their construction bounds:
   fit     n = 1 can differ (no pair j < t: prefix sums start at n = 2), so each series is
           measured at n = 1 on its own and interpolated with degree DEGREE on n = 2..2+DEGREE;
           then it is checked at CHECK further lengths, which a wrong bound would miss only by a
-          polynomial that vanishes there too. Depth: the value at n = 1, and one constant
-          from n = 2 on, checked up to the largest n built (diagonalised and memoryless
-          layers: one fixed-depth gadget per output, as for diagonal decays). Back-substitution's
+          polynomial that vanishes there too. Depth: the value at n = 1, and from n = 2 on the
+          growth of constant-depth layers, c * min(n - 1, L) (`depth.py`; diagonalised and
+          memoryless layers: one fixed-depth gadget per output, as for diagonal decays), checked
+          up to the largest n built (at least L + 2, past the saturation). Back-substitution's
           depth keeps growing with n until n covers its dependency chain; no bound on that
           length is derived, so its depth is left underived (`at` gives None) while its sizes
           are exact. A `state-chain` (a StateRecurrence unrolled) repeats one step's gates on top of
@@ -34,6 +35,7 @@ import sympy
 from tc0lab.circuit.cost import COST_MODEL, k as cost_k
 from tc0lab.circuit.measure import depths, edge_count, fan_in_histogram
 from tc0lab.compiler.compiling import CONSTANT_DEPTH_CONSTRUCTIONS, compile_circuit
+from tc0lab.formulas.depth import BOUNDARY_CHECK, saturated_depth
 from tc0lab.formulas.numeric import COUNTED, StackFormulas, constructions_of, numeric_formulas
 from tc0lab.formulas.symbols import FormulaUnsupported, n, p
 from tc0lab.spec.recurrence import Stack
@@ -68,10 +70,16 @@ def _fit(name: str, measured: dict[int, Counter]) -> sympy.Expr:
     return polynomial if polynomial.subs(n, 1) == first else sympy.Piecewise((first, sympy.Eq(n, 1)), (polynomial, True))
 
 
-def _depth(name: str, measured: dict[int, Counter]) -> sympy.Expr:
-    """Piecewise(value at n = 1; the one value from n = 2 on), or nan (not derived) when it changes."""
+def _depth(name: str, measured: dict[int, Counter], layers: int) -> sympy.Expr:
+    """The depth of constant-depth layers (`depth.saturated_depth`): saturating by n = L + 1."""
+    return saturated_depth({length: values[name] for length, values in measured.items()}, layers, n)
+
+
+def _substitution_depth(name: str, measured: dict[int, Counter]) -> sympy.Expr:
+    """Piecewise(value at n = 1; the one value from n = 2 on), or nan (not derived) when it changes:
+    back-substitution's depth grows until n covers its dependency chain, and no bound on that is derived."""
     later = {measured[length][name] for length in measured if length >= 2}
-    if len(later) != 1:  # back-substitution: the depth grows until n covers the dependency chain
+    if len(later) != 1:
         return sympy.nan
     (value,) = later
     first = measured[1][name]
@@ -102,7 +110,8 @@ def fitted_formulas(stack: Stack, constructions: tuple[str, ...]) -> StackFormul
     if not set(constructions) <= CONSTANT_DEPTH_CONSTRUCTIONS | STEP_BY_STEP:
         raise FormulaUnsupported(f"no size or depth formula is derived for {', '.join(sorted(set(constructions)))} "
                                  "together (a depth growing with n): build the circuit (compile_stack) and measure it")
-    measured = {length: _series(compile_circuit(stack, length).graph) for length in (1, *FIT, *CHECK)}
+    lengths = sorted({*FIT, *CHECK, *range(1, stack.layers + BOUNDARY_CHECK + 1)})
+    measured = {length: _series(compile_circuit(stack, length).graph) for length in lengths}
     names = sorted(set().union(*measured.values()))
     fitted = {name: _fit(name, measured) for name in names if not name.startswith("depth")}
     gates = {name[6:-1]: expr for name, expr in fitted.items() if name.startswith("gates[") and expr != 0}
@@ -110,9 +119,11 @@ def fitted_formulas(stack: Stack, constructions: tuple[str, ...]) -> StackFormul
     for op in gates:
         c0, c1, c2 = _size_coefficients(op)
         threshold += c0 * gates[op] + c1 * fitted[f"fan_in[{op}]"] + c2 * fitted[f"fan_in2[{op}]"]
-    depth = [(_chain_depth if chained else _depth)(name, measured) for name in ("depth_arithmetic", "depth_threshold")]
-    shape = "linear in n" if chained else "constant"
-    depth_note = (f"depth {shape} from n = 2 on, checked up to n = {CHECK[-1]}" if sympy.nan not in depth else
+    depth_of = (_chain_depth if chained else _substitution_depth if "triangular" in constructions
+                else functools.partial(_depth, layers=stack.layers))
+    depth = [depth_of(name, measured) for name in ("depth_arithmetic", "depth_threshold")]
+    shape = "linear in n" if chained else "constant from n = L + 1 on"
+    depth_note = (f"depth {shape}, checked up to n = {lengths[-1]}" if sympy.nan not in depth else
                   f"WARNING: the depth is not {shape} from n = 2 up to the largest n built; not derived (None)")
     provenance = (f"sizes interpolated in n (degree <= {DEGREE}) from circuits built at n = 1, {FIT[0]}..{FIT[-1]} "
                   f"and checked at n = {', '.join(map(str, CHECK))}; the p-dependence derived from the cost model; "

@@ -26,7 +26,8 @@
   L       L identical layers cost the embedding plus L times one layer (the embedding is
           `input_tally`); depth is a + b L at n = 1, 2 fitted on the layer prefixes of a 3-layer
           reference stack at each region's first grid point, plus the construction's growth
-          (`depth.py`), checked at n = 1, 2, 3 on every prefix there and on the one-layer stack
+          (`depth.py`; for constant-depth layers c * min(n - 1, L)), checked at n = 1, 2, 3 (up to
+          n = 5 for constant-depth layers, past the saturation) on every prefix there and on the one-layer stack
           at every grid, check and domain point (a gate's depth does not depend on its fan-in).
 """
 from __future__ import annotations
@@ -38,9 +39,10 @@ from typing import Callable
 
 import sympy
 
-from tc0lab.formulas.depth import DEPTH_KIND, fit_offsets, layered_depth, layered_depth_at, uniform_units
+from tc0lab.formulas.depth import (BOUNDARY_CHECK, DEPTH_KIND, checked_lengths, fit_offsets, layered_depth,
+                                   layered_depth_at, uniform_units)
 from tc0lab.formulas.fitted import exact_formulas
-from tc0lab.formulas.numeric import StackFormulas, constructions_of, input_tally, read_small
+from tc0lab.formulas.numeric import StackFormulas, constructions_of, input_tally, measured_depths, read_small
 from tc0lab.formulas.symbols import FormulaUnsupported, L, N, d, n, p
 from tc0lab.spec import zoo
 from tc0lab.spec.recurrence import AttentionLayer, SpecError
@@ -157,8 +159,10 @@ def _piece(samples: Samples, region: Region) -> Piece:
     sizes = {name: _interpolate({key: sample.sizes.get(name, sympy.Integer(0)) for key, sample in grid.items()}, region)
              for name in names}
     reference = zoo.stack(samples.arch, REFERENCE_LAYERS, *region.point(0, 0))
-    kind, units = DEPTH_KIND[construction], uniform_units(reference.blocks[0], construction)
-    fits = fit_offsets(kind, units, read_small(reference).depth, n, L)
+    kind = DEPTH_KIND[construction]
+    table = measured_depths(reference, checked_lengths((kind,) * REFERENCE_LAYERS))
+    units = uniform_units(reference.blocks[0], construction, table)
+    fits = fit_offsets(kind, units, table, n, L)
     depth = tuple(layered_depth(kind, units, fits, which, n, L) for which in (0, 1))
     piece = Piece(sizes, depth, construction, kind, units, fits)
     for point in [region.point(a, b) for a in SPAN for b in SPAN] + [region.point(*beyond) for beyond in BEYOND]:
@@ -248,7 +252,7 @@ def _provenance(arch: str, regions: tuple[Region, ...], minimum: tuple[int, int]
             "each construction's loops and whose per-token gates are measured at n = 1, 2; L identical layers cost the "
             f"embedding plus L times one layer. depth: a + b*L at n = 1, 2 measured on the layer prefixes of "
             f"zoo.stack({arch!r}, {REFERENCE_LAYERS}, ...) at each region's first grid point, fitted at L=1,2, checked "
-            "at n=1,2,3 on every prefix and on the one-layer stack at every point used, plus the construction's "
+            f"at n=1,2,3 (constant-depth layers: up to n={REFERENCE_LAYERS + BOUNDARY_CHECK}) on every prefix and on the one-layer stack at every point used, plus the construction's "
             "growth in n (tc0lab/formulas/interpolate.py)")
 
 

@@ -13,7 +13,8 @@ building the circuit at that n. What is derived and what is measured:
   measured  the per-token work (the spec's own expressions, compiled once per position) and
             the per-layer shared constants, read from the stack compiled at n = 1 and 2
             (`read_small`); the depth at n = 1 and 2 (the offsets of the depth formula).
-            Depth at n = 3 is measured too and checked against the formula.
+            Depth at n = 3 is measured too and checked against the formula (for stacks of
+            constant-depth layers, at every n up to L + 2: their growth saturates at L + 1).
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from tc0lab.compiler.compiling import compile_circuit, construction_for
 from tc0lab.compiler.expr_to_gates import bind
 from tc0lab.compiler.recurrence_terms import bind_recurrence
 from tc0lab.formulas import counts
-from tc0lab.formulas.depth import DEPTH_KIND, growth, prefix_depths, stack_depth, unit_depths
+from tc0lab.formulas.depth import (BOUNDARY_CHECK, DEPTH_KIND, checked_lengths, growth, prefix_depths,
+                                   saturated_depth, stack_depth, unit_depths)
 from tc0lab.formulas.symbols import FormulaUnsupported, n, p
 from tc0lab.spec.recurrence import Stack
 
@@ -136,6 +138,14 @@ def read_small(stack: Stack) -> SmallCircuits:
     return SmallCircuits({key: (h, e[0]) for key, (h, e) in tokens.items()}, dict(shared), depth)
 
 
+@functools.lru_cache(maxsize=64)
+def measured_depths(stack: Stack, lengths: tuple[int, ...]) -> dict:
+    """n -> the depth of every layer prefix (`prefix_depths`) of the stack compiled at n: n = 1, 2, 3
+    (`read_small`) and the further `lengths` a depth formula is checked on."""
+    further = {length: prefix_depths(compile_circuit(stack, length).graph) for length in lengths if length > 3}
+    return {**read_small(stack).depth, **further}
+
+
 COUNTED = frozenset({"lti-kernel", "diagonal-decay", "scan-tree", "sequential-chain", "softmax-attention"})  # in counts.py
 _TALLY = {counts.DiagonalShape: counts.diagonal, counts.ScanShape: counts.scan_tree,
           counts.ChainShape: counts.chain, counts.AttentionShape: counts.attention}
@@ -189,8 +199,14 @@ def _numeric(stack: Stack, small: SmallCircuits, constructions: list[str]) -> St
         total.merge(_layer_tally(stack, layer, small, construction))
     kinds = tuple(DEPTH_KIND[c] for c in constructions)
     unit_arithmetic, unit_threshold = unit_depths(stack.blocks, constructions)
-    depth_a, ok_a = stack_depth(small.depth, growth(kinds, unit_arithmetic, n), 0, n)
-    depth_t, ok_t = stack_depth(small.depth, growth(kinds, unit_threshold, n), 1, n)
+    if set(kinds) == {"mix"}:
+        measured = measured_depths(stack, checked_lengths(kinds))
+        depth_a, depth_t = (saturated_depth({length: prefixes[-1][which] for length, prefixes in measured.items()},
+                                            stack.layers, n) for which in (0, 1))
+        ok_a = ok_t = sympy.nan not in (depth_a, depth_t)
+    else:
+        depth_a, ok_a = stack_depth(small.depth, growth(kinds, unit_arithmetic, n), 0, n)
+        depth_t, ok_t = stack_depth(small.depth, growth(kinds, unit_threshold, n), 1, n)
     if not (ok_a and ok_t):  # a depth that disagrees with the circuit at n = 3 is not given at all
         depth_a = depth_t = sympy.nan
     gates = {op: sympy.expand(expr) for op, expr in total.gates.items() if expr != 0}
@@ -200,10 +216,12 @@ def _numeric(stack: Stack, small: SmallCircuits, constructions: list[str]) -> St
 
 
 def _provenance(kinds: tuple[str, ...], depth_checked: bool) -> str:
-    growth_text = {"mix": "constant", "tree": "c * path_units(n) (Sklansky compositions)",
+    growth_text = {"mix": "saturating by n = L + 1 (a position moved back per layer)",
+                   "tree": "c * path_units(n) (Sklansky compositions)",
                    "chain": "s * n (loop steps)"}
     parts = ", ".join(f"L{l}: {growth_text[k]}" for l, k in enumerate(kinds, start=1))
-    depth_note = ("depth at n=3 measured and equal to the formula" if depth_checked
+    checked = f"n=3..{max(3, len(kinds) + BOUNDARY_CHECK)}" if set(kinds) == {"mix"} else "n=3"
+    depth_note = (f"depth at {checked} measured and equal to the formula" if depth_checked
                   else "WARNING: the depth formula is not derived or disagrees with the circuit at n=3, so no depth "
                        "is given (None)")
     return ("sizes: n-dependence derived from each construction's loops and the spec's structural zeros; "

@@ -130,7 +130,9 @@ def mlstm(d: int, N: int) -> Recurrence:
     W_k, W_q = p("W_k", (N, d)), p("W_q", (N, d))
     forget = sigmoid(linear(w_f[None, :], x)[0] + b_f)
     write = sympy.exp(linear(w_i[None, :], x)[0] + b_i)
-    key = [write * e / sympy.sqrt(N) for e in linear(W_k, x)]
+    # the scale goes with the weights: a rational 1/sqrt(N) (N = 4, 9, ...) times a sum would otherwise be
+    # distributed over it by sympy, and the layer would compile to other gates at those N than at the rest
+    key = [write * e for e in linear(W_k / sympy.sqrt(N), x)]
     A, B, C = matrix_memory(forget * sympy.eye(N), [(key, identity_values(d))], linear(W_q, x), d)
     return Recurrence("mlstm", x, A, B, C, sympy.zeros(d, d), p.arrays)
 
