@@ -72,8 +72,12 @@ def test_eigenvalue_outcomes():
     assert compare(verdict("tc0", non_real=True), claim("TC0, rotations (parity, mod-m counting)")).outcome == "agrees"
     # 'outside [0, 1]' is read as negative or non-real
     assert compare(verdict("open", negative=False, non_real=True), claim("eigenvalues outside [0, 1]")).outcome == "agrees"
+    # no negative and no non-real one is not yet [0, 1]: values above 1 are not searched for
     outside = compare(verdict("open"), claim("eigenvalues outside [0, 1]"))
-    assert outside.outcome == "disagrees" and "above 1 not tested" in outside.reason
+    assert outside.outcome == "tc0lab cannot confirm" and "above 1 not decided" in outside.reason
+    proven = {**verdict("open"), "unit_interval": True, "unit_interval_evidence": "D <= 1 proven"}
+    refuted = compare(proven, claim("eigenvalues outside [0, 1]"))
+    assert refuted.outcome == "disagrees" and "D <= 1 proven" in refuted.reason
     assert compare(verdict("open", negative=None), claim("eigenvalues outside [0, 1]")).outcome == "tc0lab cannot confirm"
 
 

@@ -8,12 +8,16 @@ Both questions are about what a linear layer can learn, not about TC0 membership
 - counting modulo m, for m not a power of two, needs non-real eigenvalues (rotations;
   Grazzi et al. 2025, Thm 2).
 
-Each answer is True, False or None (undecided), decided from the expressions:
+Each answer is True, False or None (undecided), decided from the expressions. A third answer,
+whether every eigenvalue lies in [0, 1] (the range the RWKV-7 paper's comparison table
+tabulates), is True by proof only, and False when a negative or non-real one is found:
 
 - False by proof: when A(x) is triangular after a permutation of the coordinates (diagonal
   included), its eigenvalues are its diagonal entries, and sympy proves each entry
-  non-negative (no negative eigenvalue) or real (no non-real one); a real symmetric A(x)
-  has only real eigenvalues.
+  non-negative (no negative eigenvalue; `signs.py`), in [0, 1], or real (no non-real one); a real symmetric A(x)
+  has only real eigenvalues; an A(x) that is (I - R) D on each block, D a positive diagonal
+  and R a symmetric rank-one PSD matrix of trace <= 1 (the delta rule with beta <= 1 and
+  unit keys), has only real non-negative ones (`rank_one_eigen.py`).
 - True by a found point: A(x) evaluated at random inputs and parameters at growing scales
   has an eigenvalue that is negative and real (or non-real) by more than the eigenvalue's
   own error bound, `eigenvalue_tolerance`: by Bauer-Fike, a computed eigenvalue of a
@@ -36,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from tc0lab.check.rank_one_eigen import psd_similar
+from tc0lab.check.signs import proven_in_unit_interval, proven_nonnegative
 from tc0lab.spec.numeric import accurate_matrix, parameter_symbols, point, random_values, transition_function
 from tc0lab.spec.recurrence import Recurrence
 from tc0lab.spec.structure import triangular_order
@@ -55,6 +61,10 @@ class EigenvalueAnswers:
     negative_evidence: str
     non_real: bool | None  # can a transition have an eigenvalue with a non-zero imaginary part?
     non_real_evidence: str
+    # does every eigenvalue of every transition lie in [0, 1]? True by proof only; False when a negative or
+    # non-real one is found (values above 1 are not searched for)
+    unit_interval: bool | None = None
+    unit_interval_evidence: str = "not decided"
 
 
 def eigenvalue_tolerance(matrix: np.ndarray) -> tuple[np.ndarray, float]:
@@ -76,18 +86,27 @@ def _symmetric_real(rec: Recurrence) -> bool:
     return rec.A == rec.A.T and all(entry.is_extended_real is True for entry in rec.A)
 
 
-def _proofs(rec: Recurrence) -> tuple[str | None, str | None]:
-    """Evidence strings for 'no negative eigenvalue' and 'no non-real eigenvalue', where provable."""
+def _proofs(rec: Recurrence) -> tuple[str | None, str | None, str | None]:
+    """Evidence strings for 'no negative eigenvalue', 'no non-real eigenvalue' and 'every eigenvalue in [0, 1]',
+    where provable."""
     entries = _diagonal_entries(rec)
-    no_negative = no_non_real = None
+    no_negative = no_non_real = unit = None
+    triangular = "A(x) is triangular (after a permutation) and sympy proves every diagonal entry"
     if entries is not None:
-        if all(e.is_nonnegative is True for e in entries):
-            no_negative = "A(x) is triangular (after a permutation) and sympy proves every diagonal entry >= 0"
+        if all(proven_nonnegative(e) for e in entries):
+            no_negative = f"{triangular} >= 0"
+            if all(proven_in_unit_interval(e) for e in entries):
+                unit = f"{triangular} in [0, 1]"
         if all(e.is_extended_real is True for e in entries):
-            no_non_real = "A(x) is triangular (after a permutation) and sympy proves every diagonal entry real"
+            no_non_real = f"{triangular} real"
     if no_non_real is None and _symmetric_real(rec):
         no_non_real = "A(x) is real and symmetric"
-    return no_negative, no_non_real
+    if no_negative is None or no_non_real is None or unit is None:
+        form = psd_similar(rec.A)
+        if form is not None:
+            no_negative, no_non_real = no_negative or form.evidence, no_non_real or form.evidence
+            unit = unit or (form.evidence if form.unit_interval else None)
+    return no_negative, no_non_real, unit
 
 
 def _shown(value: complex) -> str:
@@ -178,12 +197,15 @@ def eigenvalue_answers(rec: Recurrence, seed: int = 0) -> EigenvalueAnswers:
 def _answers(rec: Recurrence, seed: int) -> EigenvalueAnswers:
     if rec.nonlinearity is not None:
         text = "not applicable: the update is nonlinear"
-        return EigenvalueAnswers(None, text, None, text)
-    no_negative, no_non_real = _proofs(rec)
+        return EigenvalueAnswers(None, text, None, text, None, text)
+    no_negative, no_non_real, unit = _proofs(rec)
     negative, non_real = _search(rec, no_negative is None, no_non_real is None, seed)
     samples = len(SCALES) * _samples_per_scale(rec)
     undecided = (f"undecided: no proof, and no eigenvalue of that kind beyond its error bound in {samples} "
                  "random samples")
+    outside = negative or non_real
     return EigenvalueAnswers(
         False if no_negative else (True if negative else None), no_negative or negative or undecided,
-        False if no_non_real else (True if non_real else None), no_non_real or non_real or undecided)
+        False if no_non_real else (True if non_real else None), no_non_real or non_real or undecided,
+        True if unit else (False if outside else None),
+        unit or outside or "undecided: no proof that every eigenvalue lies in [0, 1] (values above 1 are not searched for)")

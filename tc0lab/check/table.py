@@ -143,14 +143,15 @@ def _eigen_finding(value: bool | None, claimed: bool, label: str, answer: str) -
 
 
 def _outside_finding(v: dict, negative: str, non_real: str) -> tuple[str, str]:
-    """'Some eigenvalue outside [0, 1]', read as negative or non-real (values above 1 are not tested)."""
+    """'Some eigenvalue outside [0, 1]': found as a negative or non-real one, or refuted by a proof that every
+    eigenvalue lies in [0, 1] (values above 1 are not searched for)."""
     values = (v.get("negative_eigenvalues"), v.get("non_real_eigenvalues"))
     said = f"negative real: {negative}; non-real: {non_real}"
     if True in values:
         return "agrees", f"a transition has an eigenvalue outside [0, 1] ({said})"
-    if values == (False, False):
-        return "disagrees", f"no transition has a negative or non-real eigenvalue ({said}; values above 1 not tested)"
-    return "tc0lab cannot confirm", f"no eigenvalue outside [0, 1] decided ({said}; values above 1 not tested)"
+    if v.get("unit_interval") is True:
+        return "disagrees", f"every eigenvalue of every transition lies in [0, 1] ({v['unit_interval_evidence']})"
+    return "tc0lab cannot confirm", f"no eigenvalue outside [0, 1] decided ({said}; values above 1 not decided)"
 
 
 def compare(verdict: Verdict | dict, claim: Claim) -> Agreement:

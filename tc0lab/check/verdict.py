@@ -114,6 +114,8 @@ class Verdict:
     eigenvalue_evidence: str
     non_real_eigenvalues: bool | None = None
     non_real_evidence: str = "not applicable"
+    unit_interval: bool | None = None  # every eigenvalue of every transition in [0, 1] (True by proof only)
+    unit_interval_evidence: str = "not applicable"
     status: str = "undecided"  # constructed | cited | witnessed | undecided
     construction: Construction | None = None
     witness: Witness | None = None
@@ -275,7 +277,8 @@ def _attach_construction(verdict: Verdict, mixer: Mixer, seed: int) -> bool:
 def _verdict_for(mixer: Recurrence, structure: Structure, seed: int) -> Verdict:
     answers = eigenvalue_answers(mixer, seed)
     return Verdict(mixer.name, "open", "", "", structure.kind, structure.nonlinear, structure.commutator_proof,
-                   answers.negative, answers.negative_evidence, answers.non_real, answers.non_real_evidence)
+                   answers.negative, answers.negative_evidence, answers.non_real, answers.non_real_evidence,
+                   answers.unit_interval, answers.unit_interval_evidence)
 
 
 def _witnessed(verdict: Verdict, witness: Witness, rule: str, citation: str) -> Verdict:
