@@ -27,11 +27,14 @@ def available_cores() -> int:
 
 
 def map_in_processes(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None,
-                     on_done: Callable[[Item], None] = lambda item: None) -> list[Result]:
+                     on_done: Callable[[Item], None] = lambda item: None,
+                     cost: Callable[[Item], float] | None = None) -> list[Result]:
     """[function(item) for item in items], over `workers` processes (default: one per core).
 
     `function` must be a module-level callable (it is pickled by name); `on_done(item)` is
-    called in this process as each result is collected, in input order.
+    called in this process as each result is collected, in input order. With `cost` (an
+    estimate per item), the costliest items are started first, so that a long job does not
+    start last and finish alone (longest-processing-time-first scheduling).
     """
     workers = min(workers or available_cores(), len(items))
     results: list = []
@@ -42,7 +45,9 @@ def map_in_processes(function: Callable[[Item], Result], items: Sequence[Item], 
             pool = None
         if pool is not None:
             with pool:
-                futures = [pool.submit(function, item) for item in items]
+                started = sorted(range(len(items)), key=lambda i: -cost(items[i])) if cost else range(len(items))
+                submitted = {i: pool.submit(function, items[i]) for i in started}
+                futures = [submitted[i] for i in range(len(items))]
                 try:
                     for item, future in zip(items, futures):
                         results.append(future.result())
