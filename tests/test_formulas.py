@@ -87,6 +87,19 @@ def test_heterogeneous_stack_of_zoo_blocks() -> None:
     assert_matches(stack, LENGTHS)
 
 
+def test_constant_depth_layers_deepen_until_n_reaches_L_plus_1():
+    """A decay product (or a token shift) on the path from an earlier position costs more than the own position's
+    term, and position 1 has none: each layer can add that once, so the depth grows up to n = L + 1 and stays."""
+    uniform = zoo.stack("rg-lru", 5)
+    assert_matches(uniform, range(1, 10))
+    assert "Min(L, n - 1)" in cached_zoo_formulas("rg-lru")[1]["depth_threshold"]
+    parts = [zoo.stack(name, 1, seed=s) for s, name in enumerate(("rg-lru", "rwkv6", "mamba3", "gla", "rg-lru"))]
+    mixed = Stack(tuple(p.blocks[0] for p in parts), tuple(p.values[0] for p in parts), arch="mixed")
+    assert_matches(mixed, range(1, 10))  # layers with different gains: the measured values up to n = L + 1
+    formulas = formulas_for(mixed)
+    assert formulas.at(10**6, 7)["depth_threshold"] == formulas.at(6, 7)["depth_threshold"]
+
+
 def _brute_force_units(kinds: tuple[str, ...], n: int) -> int:
     """Enumerate every path through Sklansky trees ('tree') and causal mixers ('mix')."""
     levels = (n - 1).bit_length()

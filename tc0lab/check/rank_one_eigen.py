@@ -44,11 +44,15 @@ def _factors(entry: sympy.Expr) -> Counter:
     return Counter(sympy.Mul.make_args(entry))
 
 
-def _column_scale(column: list[sympy.Expr]) -> sympy.Expr:
-    """The product of the positive factors every non-zero entry of the column shares (1 if none)."""
-    entries = [e for e in column if e != 0]
-    shared = functools.reduce(lambda a, b: a & b, (_factors(e) for e in entries))
-    return sympy.Mul(*[factor ** count for factor, count in shared.items() if factor.is_positive is True])
+def _column_scale(column: list[sympy.Expr]) -> Counter:
+    """The positive factors every non-zero entry of the column shares (with multiplicity; none: the scale is 1)."""
+    shared = functools.reduce(lambda a, b: a & b, (_factors(e) for e in column if e != 0))
+    return Counter({factor: count for factor, count in shared.items() if factor.is_positive is True})
+
+
+def _without(entry: sympy.Expr, scale: Counter) -> sympy.Expr:
+    """entry / scale by removing the shared factors (sympy does not cancel exp(-u) exp(u) for a sum u)."""
+    return sympy.Mul(*(factor ** count for factor, count in (_factors(entry) - scale).items())) if entry != 0 else entry
 
 
 def _zero(expr: sympy.Expr) -> bool:
@@ -89,10 +93,9 @@ def _plausible(R: sympy.Matrix, seed: int = 0) -> bool:
 def _proven_scales(block: sympy.Matrix) -> list[sympy.Expr] | None:
     """The diagonal D of a proven form (I - R) D of the block (module docstring), or None."""
     size = block.shape[0]
-    scales = [_column_scale(list(block[:, j])) for j in range(size)]
-    if any(scale.is_positive is not True for scale in scales):
-        return None
-    R = sympy.Matrix(size, size, lambda i, j: (1 if i == j else 0) - block[i, j] / scales[j])
+    shared = [_column_scale(list(block[:, j])) for j in range(size)]
+    scales = [sympy.Mul(*(factor ** count for factor, count in column.items())) for column in shared]
+    R = sympy.Matrix(size, size, lambda i, j: (1 if i == j else 0) - _without(block[i, j], shared[j]))
     if not _plausible(R):
         return None
     if not all(_zero(R[i, j] - R[j, i]) for i in range(size) for j in range(i + 1, size)):

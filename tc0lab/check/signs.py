@@ -65,8 +65,8 @@ def proven_nonnegative(expr: sympy.Expr) -> bool:
         return True
     if expr.atoms(rsqrt):
         normalised = _normalised(expr)
-        if normalised != expr:
-            return proven_nonnegative(normalised)
+        if normalised != expr and proven_nonnegative(normalised):
+            return True
     return _fraction_nonnegative(_defined(expr)) or _fraction_nonnegative(_rewritten(expr))
 
 
