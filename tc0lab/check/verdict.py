@@ -363,6 +363,9 @@ def _state_verdict(mixer: StateRecurrence, family: Family | None, seed: int, **v
     witness, failure = _gated_witness(mixer, family, seed, **verify_options)
     if witness is not None:
         return _witnessed(verdict, witness, "state update whose saturated gates realise Thm 5.1", citations.NONLINEAR)
+    if all(reads <= {r} for r, reads in enumerate(mixer.jacobian_pattern())):
+        failure = (f"{failure}; the Jacobian dh_t/dh_(t-1) is structurally diagonal (no coordinate reads another), "
+                   "and Thm 5.1's machine moves one coordinate's value into another: it needs a dense update")
     return _thm51_not_realised(verdict, "state update", "saturating gates", failure)
 
 
