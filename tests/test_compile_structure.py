@@ -83,3 +83,25 @@ def test_growth_classifier_on_known_shapes():
 def test_two_points_cannot_tell_growth_apart():
     assert classify_growth([8, 16], [3, 5]).startswith("undetermined")
     assert classify_growth([8, 16], [4, 4]) == "constant"
+
+
+def test_bound_values_do_not_change_the_gates():
+    """Binding keeps a function as written (sympy would make tanh(-0.3 x) -tanh(0.3 x) for some draws) and folds
+    every number (0.5 sqrt(3) is one constant, as 0.5 / 2 is), so random values never change what is compiled."""
+    from collections import Counter
+
+    from tc0lab.circuit.measure import fan_in_histogram
+    from tc0lab.compiler.compiling import compile_circuit
+    from tc0lab.compiler.expr_to_gates import bind
+    x, w = sympy.symbols("x w", real=True)
+    (kept,) = bind([sympy.tanh(w * x)], {w: -0.3})
+    assert isinstance(kept, sympy.tanh) and kept.args[0].could_extract_minus_sign()
+    (folded,) = bind([w * sympy.sqrt(3) * x / 3], {w: 0.5})
+    assert folded.as_coeff_Mul()[1] == x and folded.as_coeff_Mul()[0].is_Float
+    histograms = set()
+    for seed in range(4):
+        counts = Counter()
+        for (op, _), count in fan_in_histogram(compile_circuit(zoo.stack("slstm", 1, 2, 1, seed=seed), 2).graph).items():
+            counts[op] += count
+        histograms.add(tuple(sorted(counts.items())))
+    assert len(histograms) == 1

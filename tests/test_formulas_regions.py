@@ -73,7 +73,6 @@ def test_partitioned_formulas_at_random_points(arch: str, layers: int, d: int, N
 
 @pytest.mark.parametrize("arch, reason", [
     ("hyena", "terms [n >= q] up to"),  # a kernel with one lag per register cell: sizes in min(n, N)
-    ("slstm", "depend on the random parameter values"),  # tanh(-z) = -tanh(z): negated constants on some draws
     ("pd-ssm", "the depth changes with d or N inside a region"),  # ceil(log2(N + 2)) levels of 'mul' per entry
 ])
 def test_refusals_name_the_reason(arch: str, reason: str) -> None:

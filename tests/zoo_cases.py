@@ -80,7 +80,7 @@ CASES: tuple[ZooCase, ...] = (
     ZooCase("pd-ssm", "scan-tree", "NC1-hard", "witnessed", "logarithmic", "undecided", "yes", "S5", formulas="at-size"),
     ZooCase("hyena", "lti-kernel", "TC0", "constructed", "constant", "no", "no", formulas="at-size"),
     ZooCase("lrcssm", "state-chain", "open", "undecided", "linear", "undecided", "undecided"),
-    ZooCase("slstm", "state-chain", "NC1-hard", "witnessed", "linear", "undecided", "undecided", "S5", formulas="at-size"),
+    ZooCase("slstm", "state-chain", "NC1-hard", "witnessed", "linear", "undecided", "undecided", "S5"),
 )
 
 BY_ARCH: dict[str, ZooCase] = {case.arch: case for case in CASES}

@@ -143,7 +143,21 @@ def _mul_factors(expr: sympy.Expr) -> list[sympy.Expr]:
 def bind(exprs: Sequence[sympy.Expr], values: dict) -> list[sympy.Expr]:
     """Substitute parameter values (floats) into expressions, and fold what became a number into one."""
     replacement = {s: (sympy.Float(v) if not isinstance(v, complex) else sympy.sympify(v)) for s, v in values.items()}
-    return [_numbers_folded(sympy.sympify(e).xreplace(replacement)) for e in exprs]
+    return [_numbers_folded(_substituted(sympy.sympify(e), replacement)) for e in exprs]
+
+
+def _substituted(expr: sympy.Expr, replacement: dict) -> sympy.Expr:
+    """expr.xreplace(replacement), except that a function application is rebuilt as it is written: sympy would
+    otherwise turn tanh(-0.3 x) into -tanh(0.3 x) whenever the drawn values make the argument look negative, and
+    the layer would compile to other gates for other random values."""
+    if expr in replacement:
+        return replacement[expr]
+    if not expr.args:
+        return expr
+    arguments = [_substituted(argument, replacement) for argument in expr.args]
+    if isinstance(expr, sympy.Function) and any(argument.free_symbols for argument in arguments):
+        return expr.func(*arguments, evaluate=False)
+    return expr.func(*arguments)  # a function of numbers is evaluated (folded) as before
 
 
 def _numbers_folded(expr: sympy.Expr) -> sympy.Expr:
