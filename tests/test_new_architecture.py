@@ -98,7 +98,8 @@ def test_an_architecture_without_formulas_still_compiles(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("case", zoo_cases.params(lambda case: case.formulas == "general"))
 def test_zoo_formulas_hold_beyond_every_point_the_interpolation_used(case):
-    """(d, N) = (8, 3) and (3, 9) are no grid, check or domain point of any region (see interpolate.py)."""
+    """(d, N) = (8, 3) and (3, 9), with seed 3: beyond the one-polynomial and d <= N grids (for lru, whose fold line is
+    d = 2N, (8, 3) is a point of its d > 2N grid; tests/test_formulas_regions.py holds lru out properly)."""
     arch = case.arch
     formulas = cached_zoo_formulas(arch)[0]
     for layers, d, N, n in ((2, 8, 3, 3), (1, 3, 9, 4)):

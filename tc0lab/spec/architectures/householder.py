@@ -83,9 +83,6 @@ def kda(d: int, N: int) -> Recurrence:
     return Recurrence("kda", x, A, B, C, sympy.zeros(d, d), p.arrays)
 
 
-
-
-
 def rwkv7(d: int, N: int) -> Recurrence:
     """RWKV-7: S_t = (diag(w_t) - (a_t * kh_t) kh_t^T) S_{t-1} + k~_t v_t^T, y_t = S_t^T r_t (column form).
 
